@@ -1,0 +1,166 @@
+# -*- coding: utf-8 -*-
+# Copyright: dialogtech.api contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment(object):
+    # Options shared by every plugin that calls the API.  Modules read the environment
+    # variables through their argument spec; other plugin types get env, vars and ini
+    # sources from the PLUGINS fragment below, which modules cannot declare.
+    DOCUMENTATION = r'''
+options:
+  access_key:
+    description:
+      - Access Key from the Key Manager of the DialogTech account.
+      - If not set, the E(DIALOGTECH_ACCESS_KEY) environment variable is used.
+    type: str
+  secret_access_key:
+    description:
+      - Secret Access Key from the Key Manager of the DialogTech account.
+      - If not set, the E(DIALOGTECH_SECRET_ACCESS_KEY) environment variable is used.
+      - Never shown in results, messages, logs, caches or reports.
+        Keep it in Ansible Vault or an AWX/AAP credential.
+    type: str
+  api_url:
+    description:
+      - URL of the DialogTech API endpoint.
+      - If not set, the E(DIALOGTECH_API_URL) environment variable is used.
+      - Change it only for a proxy in front of the API or a test emulator.
+    type: str
+    default: https://secure.dialogtech.com/ibp_api.php
+  http_method:
+    description:
+      - V(GET) sends the parameters in the query string, as the vendor documents.
+      - V(POST) sends them as a form body, which keeps the secret out of URLs and of
+        proxy and server access logs.
+    type: str
+    default: GET
+    choices: [GET, POST]
+  timeout:
+    description:
+      - Seconds to wait for the connection and for each read from the API.
+    type: float
+    default: 30
+  total_timeout:
+    description:
+      - Upper bound in seconds on the whole call, retries and their waits included.
+        No new attempt starts and no wait begins that would pass it.
+    type: float
+    default: 120
+  retries:
+    description:
+      - How often to retry after a connection error or an HTTP 429, 502, 503 or 504
+        answer, with exponential backoff (0.5 s, 1 s, 2 s, ...) and honouring a
+        C(Retry-After) header of at most 30 seconds.
+      - Other HTTP errors and an API C(failed) result are never retried.
+    type: int
+    default: 3
+  validate_certs:
+    description:
+      - Whether to verify the API's TLS certificate. Leave on outside of tests.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - PEM file of the CA certificates to trust instead of the system's, for a
+        TLS-intercepting proxy or a private CA.
+    type: path
+  max_response_bytes:
+    description:
+      - Largest response body accepted, in bytes; the download stops as soon as it is
+        passed. About 100 bytes per number, so the default fits over 600,000 numbers.
+    type: int
+    default: 67108864
+notes:
+  - Proxies are taken from the standard E(HTTPS_PROXY), E(HTTP_PROXY) and E(NO_PROXY)
+    environment variables.
+requirements:
+  - requests
+  - defusedxml
+'''
+
+    PLUGINS = r'''
+options:
+  access_key:
+    env:
+      - name: DIALOGTECH_ACCESS_KEY
+    ini:
+      - section: dialogtech
+        key: access_key
+    vars:
+      - name: dialogtech_access_key
+  secret_access_key:
+    env:
+      - name: DIALOGTECH_SECRET_ACCESS_KEY
+    ini:
+      - section: dialogtech
+        key: secret_access_key
+    vars:
+      - name: dialogtech_secret_access_key
+  api_url:
+    env:
+      - name: DIALOGTECH_API_URL
+    ini:
+      - section: dialogtech
+        key: api_url
+    vars:
+      - name: dialogtech_api_url
+  http_method:
+    env:
+      - name: DIALOGTECH_HTTP_METHOD
+    ini:
+      - section: dialogtech
+        key: http_method
+    vars:
+      - name: dialogtech_http_method
+  timeout:
+    env:
+      - name: DIALOGTECH_TIMEOUT
+    ini:
+      - section: dialogtech
+        key: timeout
+    vars:
+      - name: dialogtech_timeout
+  total_timeout:
+    env:
+      - name: DIALOGTECH_TOTAL_TIMEOUT
+    ini:
+      - section: dialogtech
+        key: total_timeout
+    vars:
+      - name: dialogtech_total_timeout
+  retries:
+    env:
+      - name: DIALOGTECH_RETRIES
+    ini:
+      - section: dialogtech
+        key: retries
+    vars:
+      - name: dialogtech_retries
+  validate_certs:
+    env:
+      - name: DIALOGTECH_VALIDATE_CERTS
+    ini:
+      - section: dialogtech
+        key: validate_certs
+    vars:
+      - name: dialogtech_validate_certs
+  ca_path:
+    env:
+      - name: DIALOGTECH_CA_PATH
+    ini:
+      - section: dialogtech
+        key: ca_path
+    vars:
+      - name: dialogtech_ca_path
+  max_response_bytes:
+    env:
+      - name: DIALOGTECH_MAX_RESPONSE_BYTES
+    ini:
+      - section: dialogtech
+        key: max_response_bytes
+    vars:
+      - name: dialogtech_max_response_bytes
+'''
