@@ -19,6 +19,7 @@ from xml.etree.ElementTree import ParseError, XMLParser
 
 from ansible.module_utils.basic import env_fallback
 
+
 try:
     import requests
     from requests.adapters import HTTPAdapter
@@ -81,30 +82,11 @@ NumbersResult = namedtuple('NumbersResult', ['numbers', 'result_description'])
 
 _SMS_ENABLED_VALUES = {'1': True, 'true': True, 'yes': True, '0': False, 'false': False, 'no': False}
 _SUCCESS_RESULTS = ('', 'success')
-_NUMBER_SEPARATORS = re.compile(r'[\s().\-]+')
 _SECRET_PARAMETER = re.compile(r'(secret_access_key=)[^&\s\'"]*')
 
 
 class DialogTechError(Exception):
     """Every failure of the client, with a one-line message that is safe to show."""
-
-
-def normalize_number(value):
-    """Return a user-given number as the 10 digits the API uses, or raise ValueError.
-
-    Accepts the ways people write US numbers: ``(555) 999-0000``, ``555.999.0000``,
-    ``+1 555 999 0000``.  Anything else (letters, too few digits) is refused rather
-    than guessed at.
-    """
-    text = str(value).strip()
-    compact = _NUMBER_SEPARATORS.sub('', text)
-    if compact.startswith('+1'):
-        compact = compact[2:]
-    elif len(compact) == 11 and compact.startswith('1'):
-        compact = compact[1:]
-    if len(compact) != 10 or not compact.isdigit():
-        raise ValueError('%r is not a 10-digit US phone number' % text)
-    return compact
 
 
 def as_dicts(numbers):

@@ -146,8 +146,8 @@ from ansible_collections.dialogtech.api.plugins.module_utils._client import (
     as_dicts,
     fetch_numbers,
     missing_libraries,
-    normalize_number,
 )
+from ansible_collections.dialogtech.api.plugins.module_utils._numbers import normalize_number
 
 
 def main():
