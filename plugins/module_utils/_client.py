@@ -19,7 +19,6 @@ from xml.etree.ElementTree import ParseError, XMLParser
 
 from ansible.module_utils.basic import env_fallback
 
-
 try:
     import requests
     from requests.adapters import HTTPAdapter
