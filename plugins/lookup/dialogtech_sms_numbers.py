@@ -1,0 +1,223 @@
+# -*- coding: utf-8 -*-
+# Copyright: dialogtech.api contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+name: dialogtech_sms_numbers
+short_description: The SMS numbers of a DialogTech account and their listener URLs
+version_added: 0.1.0
+description:
+  - Calls the DialogTech API action C(sms.get_numbers) and returns the account's SMS
+    numbers, each with whether SMS is enabled and the listener URL inbound messages are
+    forwarded to; the same entries as the
+    M(dialogtech.api.dialogtech_sms_numbers_info) module returns in RV(ignore:numbers).
+  - Without terms, all numbers of the account; with terms, the entries of those numbers
+    in the order asked.
+  - Makes one API request per account per C(ansible-playbook) run, however many hosts and
+    forks ask; see O(run_cache).
+author:
+  - dialogtech.api contributors
+options:
+  _terms:
+    description:
+      - Numbers to return. Formatted input such as V((555\) 999-0000) or
+        V(+1 555 999 0000) is normalised to the 10 digits the API uses; anything that is
+        not a 10-digit US number is an error.
+      - Leave out for all the account's numbers.
+    type: list
+    elements: str
+    required: false
+  on_missing:
+    description:
+      - What to do with a requested number the account does not have.
+      - V(error) fails the lookup, V(warn) warns and leaves it out of the result,
+        V(skip) leaves it out silently.
+    type: str
+    default: error
+    choices: [error, warn, skip]
+  run_cache:
+    description:
+      - Share the API's answer between all the forked workers of one playbook run, so
+        that a play over many hosts makes one request per account rather than one per
+        host, which is slow and runs into the vendor's rate limit.
+      - Every worker is a fresh process, so the answer is kept in files in O(run_cache_dir),
+        one per run and account, named by a keyed hash (HMAC-SHA256 with a random
+        per-user key) of the connection options. The files reveal neither the access key
+        nor the secret; they hold only the numbers, or the message of a failed request so
+        that the other workers fail the same way without asking again.
+      - The first worker to ask fetches while the others wait on a lock. A later run
+        fetches fresh data; files of runs that have ended are deleted.
+      - A run is one process of C(ansible-playbook), C(ansible) or C(ansible-console) with
+        its workers; an C(ansible-console) session or a program that embeds Ansible keeps
+        its answers for its lifetime, so turn the cache off there if the account changes
+        meanwhile.
+      - Needs Linux C(/proc) to tell runs apart; elsewhere every lookup makes its own
+        request.
+    type: bool
+    default: true
+    env:
+      - name: DIALOGTECH_RUN_CACHE
+    ini:
+      - section: dialogtech
+        key: run_cache
+    vars:
+      - name: dialogtech_run_cache
+  run_cache_dir:
+    description:
+      - Private directory for O(run_cache), created with mode C(0700); the lookup refuses
+        to use one that another user owns or can read.
+      - By default C(dialogtech.api) in E(XDG_RUNTIME_DIR) when that is set (a per-user
+        tmpfs, emptied at logout), else C(dialogtech.api-<uid>) in the system temporary
+        directory. Keep it on a local file system.
+    type: path
+    env:
+      - name: DIALOGTECH_RUN_CACHE_DIR
+    ini:
+      - section: dialogtech
+        key: run_cache_dir
+    vars:
+      - name: dialogtech_run_cache_dir
+extends_documentation_fragment:
+  - dialogtech.api.connection
+  - dialogtech.api.connection.plugins
+notes:
+  - Options can be set as keywords, as variables, in environment variables and in the
+    C([dialogtech]) section of C(ansible.cfg), in that order of precedence.
+  - M(ansible.builtin.lookup) with one result returns the entry itself rather than a
+    list; use M(ansible.builtin.query) (or C(wantlist=true)) to always get a list.
+  - The lookup runs on the controller.
+seealso:
+  - module: dialogtech.api.dialogtech_sms_numbers_info
+'''
+
+EXAMPLES = r'''
+- name: Every number of the account, credentials from DIALOGTECH_ACCESS_KEY / DIALOGTECH_SECRET_ACCESS_KEY
+  ansible.builtin.debug:
+    msg: "{{ item.number }} -> {{ item.url | default('no listener', true) }}"
+  loop: "{{ query('dialogtech.api.dialogtech_sms_numbers') }}"
+
+- name: Fail a host whose number forwards nowhere (one API request for all hosts)
+  ansible.builtin.assert:
+    that: sms.sms_enabled and sms.url
+    fail_msg: "{{ sms_number }} has no SMS listener"
+  vars:
+    sms: "{{ lookup('dialogtech.api.dialogtech_sms_numbers', sms_number) }}"
+
+- name: Credentials from variables (for example a vaulted group_vars file)
+  ansible.builtin.set_fact:
+    sms_numbers: "{{ query('dialogtech.api.dialogtech_sms_numbers') }}"
+  vars:
+    dialogtech_access_key: "{{ vault_dialogtech_access_key }}"
+    dialogtech_secret_access_key: "{{ vault_dialogtech_secret_access_key }}"
+
+- name: Listener URLs of two numbers, leaving out those the account lacks, with a warning
+  ansible.builtin.debug:
+    msg: "{{ query('dialogtech.api.dialogtech_sms_numbers', '(555) 999-0000', '+1 555 999 0001',
+             on_missing='warn', http_method='POST') | map(attribute='url') }}"
+'''
+
+RETURN = r'''
+_raw:
+  description:
+    - The requested numbers in the order asked, or without terms every number in the
+      order the API returned them.
+  type: list
+  elements: dict
+  contains:
+    number:
+      description: The number as the API gives it, a string (leading zeros kept).
+      type: str
+      sample: '5559990000'
+    sms_enabled:
+      description: Whether SMS is enabled on the number.
+      type: bool
+      sample: true
+    url:
+      description: The listener URL inbound SMS is forwarded to; V(null) when none is set.
+      type: str
+      sample: http://example.net/sms_listener.php
+'''
+
+from ansible.errors import AnsibleError
+from ansible.plugins.lookup import LookupBase
+from ansible.utils.display import Display
+
+from ansible_collections.dialogtech.api.plugins.module_utils import _run_cache
+from ansible_collections.dialogtech.api.plugins.module_utils._numbers import normalize_number
+
+display = Display()
+
+# Options of this lookup itself; all the others are the connection options of the doc
+# fragment, which go to the client (and into the cache key) as they are.
+_LOOKUP_OPTIONS = frozenset(('_terms', 'on_missing', 'run_cache', 'run_cache_dir'))
+
+
+class LookupModule(LookupBase):
+
+    def run(self, terms, variables=None, **kwargs):
+        self.set_options(var_options=variables, direct=kwargs)
+        wanted = []
+        for term in self._flatten(terms):
+            try:
+                wanted.append(normalize_number(term))
+            except ValueError as exc:
+                raise AnsibleError('dialogtech_sms_numbers: invalid term: %s' % exc)
+
+        connection = {name: value for name, value in self.get_options().items() if name not in _LOOKUP_OPTIONS}
+        if self.get_option('run_cache'):
+            try:
+                answer, note = _run_cache.get_or_fetch(connection, _fetch, self.get_option('run_cache_dir'))
+            except _run_cache.RunCacheError as exc:
+                raise AnsibleError('dialogtech_sms_numbers: %s' % exc)
+            display.vvv('dialogtech_sms_numbers: %s' % note)
+        else:
+            answer = _fetch(connection)
+        if 'error' in answer:
+            raise AnsibleError(answer['error'])
+
+        numbers = [dict(zip(('number', 'sms_enabled', 'url'), record)) for record in answer['numbers']]
+        if not wanted:
+            return numbers
+        by_number = {}
+        for entry in numbers:
+            by_number.setdefault(entry['number'], entry)
+        found = []
+        on_missing = self.get_option('on_missing')
+        for number in wanted:
+            if number in by_number:
+                found.append(by_number[number])
+            elif on_missing == 'error':
+                raise AnsibleError('dialogtech_sms_numbers: the account has no SMS number %s' % number)
+            elif on_missing == 'warn':
+                display.warning('dialogtech_sms_numbers: the account has no SMS number %s; left out' % number)
+        return found
+
+
+def _fetch(connection):
+    """The API's answer as a JSON-ready dict: the numbers as records, or the error message.
+
+    A DialogTechError is an answer too (its message is safe to store and show): cached
+    for the run, the other workers fail with it instead of each asking the API again.
+
+    The client (requests, defusedxml) is imported here rather than at the top: a lookup
+    answered from the run cache then never pays for those imports, ~0.1 s in each of the
+    hundreds of workers a big play forks.
+    """
+    from ansible_collections.dialogtech.api.plugins.module_utils._client import (
+        ConnectionOptions,
+        DialogTechError,
+        fetch_numbers,
+        missing_libraries,
+    )
+
+    missing = missing_libraries()
+    if missing:
+        raise AnsibleError('dialogtech_sms_numbers needs the Python libraries %s on the controller'
+                           % ', '.join(library for library, dummy in missing))
+    try:
+        result = fetch_numbers(ConnectionOptions(**{name: connection[name] for name in ConnectionOptions._fields}))
+    except DialogTechError as exc:
+        return {'error': str(exc)}
+    return {'numbers': [list(number) for number in result.numbers]}

@@ -1,0 +1,224 @@
+# -*- coding: utf-8 -*-
+# Copyright: dialogtech.api contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Share one answer between all the processes of one Ansible run, through files.
+
+Ansible forks a fresh worker process for every host and task, so an in-memory cache
+lives for one host only.  The workers of a run are children of one controller process
+(``ansible-playbook``, ``ansible``, ``ansible-console``); that process's PID together
+with its start time names the run without confusion from PID reuse.  The answer is kept
+in a file named by the run and a keyed hash of what it depends on, in a private per-user
+directory.  The first process to ask fetches while the others wait on a lock file, so a
+run makes one fetch per key however many forks ask at once.
+
+Stdlib only, and nothing heavy: this runs in every worker, where a cache hit must cost
+well under the 0.1 s it takes to import the HTTP client.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import hmac
+import json
+import multiprocessing
+import os
+import re
+import stat
+import tempfile
+
+# Part of every keyed hash: a change of the file format makes new names, never misreads.
+FORMAT = 'dialogtech.api run cache 1'
+KEY_FILE = 'key'
+KEY_BYTES = 32
+# Every file of a run (answer, lock, temporary) starts with the run id: PID-STARTTIME-.
+_RUN_FILE = re.compile(r'(\d+)-(\d+)-')
+
+
+class RunCacheError(Exception):
+    """The configured cache directory is not safe to use."""
+
+
+def get_or_fetch(material, fetch, directory=None):
+    """Return ``(fetch(material), note)``, fetched once per run for equal ``material``.
+
+    ``material`` is a JSON-serialisable dict of everything the answer depends on
+    (secrets included: only its keyed hash is stored).  ``fetch`` returns a
+    JSON-serialisable answer; an exception from it propagates and is not stored, so the
+    next process to ask calls ``fetch`` itself.  ``note`` says for -vvv output where the
+    answer came from; it names a file, never the material.
+
+    When the run cannot be identified (no Linux /proc, or a worker whose controller has
+    gone), nothing is shared: sharing under a wrong run id would hand one run another's
+    answer.  Raises RunCacheError for a directory that is not private to this user.
+    """
+    run = run_id()
+    if run is None:
+        return fetch(material), 'not shared: cannot identify the Ansible run'
+    directory = private_directory(directory or default_directory())
+    path = os.path.join(directory, '%s-%s.json' % (run, _digest(directory, material)))
+    answer = _read(path)
+    if answer is not None:
+        return answer, 'shared answer read from %s' % path
+    lock = os.open(path[:-len('.json')] + '.lock', os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        answer = _read(path)
+        if answer is not None:
+            return answer, 'shared answer read from %s after waiting' % path
+        remove_stale(directory)
+        answer = fetch(material)
+        try:
+            _write(path, answer)
+        except OSError as exc:
+            return answer, 'fetched, but could not share it in %s: %s' % (path, exc.strerror or exc)
+        return answer, 'fetched and shared in %s' % path
+    finally:
+        os.close(lock)
+
+
+def run_id():
+    """``PID-STARTTIME`` of the controller process of this run, or None if unknown.
+
+    In a worker that is the parent, which forked it through multiprocessing; anywhere
+    else (the controller itself templating, for example) this very process.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        pid = os.getpid()
+    elif parent.pid == os.getppid():
+        pid = parent.pid
+    else:
+        # The controller has exited and the worker was re-parented: the PID may already
+        # belong to another process.
+        return None
+    start = start_time(pid)
+    return None if start is None else '%d-%s' % (pid, start)
+
+
+def start_time(pid):
+    """The process's start time in clock ticks since boot (/proc/PID/stat field 22)."""
+    try:
+        with open('/proc/%d/stat' % pid, 'rb') as stat_file:
+            fields = stat_file.read()
+    except OSError:
+        return None
+    # Field 2, the command name, is in parentheses and may itself hold spaces and ')'.
+    after_name = fields[fields.rfind(b')') + 2:].split()
+    return after_name[19].decode('ascii') if len(after_name) > 19 else None
+
+
+def default_directory():
+    runtime = os.environ.get('XDG_RUNTIME_DIR')
+    if runtime and os.path.isabs(runtime):
+        return os.path.join(runtime, 'dialogtech.api')
+    return os.path.join(tempfile.gettempdir(), 'dialogtech.api-%d' % os.geteuid())
+
+
+def private_directory(path):
+    """Create ``path`` with mode 0700 if needed; refuse it unless only this user can use it.
+
+    A directory in a shared /tmp could have been created by someone else beforehand to
+    read the answers or plant false ones.
+    """
+    try:
+        os.makedirs(path, 0o700, exist_ok=True)
+        info = os.lstat(path)
+    except OSError as exc:
+        raise RunCacheError('cannot create the run cache directory %s: %s' % (path, exc.strerror or exc))
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
+        raise RunCacheError('refusing the run cache directory %s: it must be a directory (not a symlink) owned by '
+                            'uid %d with mode 0700, not owner %d mode %04o; fix it, choose another run_cache_dir '
+                            'or set run_cache=false' % (path, os.geteuid(), info.st_uid, stat.S_IMODE(info.st_mode)))
+    return path
+
+
+def remove_stale(directory):
+    """Delete the files of runs whose controller process is gone."""
+    alive = {}
+    for entry in os.scandir(directory):
+        match = _RUN_FILE.match(entry.name)
+        if not match:
+            continue
+        pid, start = match.groups()
+        if pid not in alive:
+            alive[pid] = start_time(int(pid))
+        if alive[pid] != start:
+            try:
+                os.unlink(entry.path)
+            except FileNotFoundError:
+                pass  # another process of a later run cleaned it first
+
+
+def _digest(directory, material):
+    """HMAC-SHA256 of the material under this user's random key.
+
+    A plain hash of the material would let anyone who can read the file names try
+    likely secrets offline; without the key, the name tells nothing.  The boot id and
+    PID namespace keep runs apart whose PID and start time happen to coincide: those of
+    an earlier boot, or of another container sharing the directory.
+    """
+    scope = [FORMAT, _read_text('/proc/sys/kernel/random/boot_id'), _namespace()]
+    message = json.dumps([scope, material], sort_keys=True).encode('utf-8')
+    return hmac.new(_key(directory), message, hashlib.sha256).hexdigest()
+
+
+def _key(directory):
+    path = os.path.join(directory, KEY_FILE)
+    try:
+        with open(path, 'rb', opener=_no_follow) as key_file:
+            return key_file.read()
+    except FileNotFoundError:
+        pass
+    # Written in full under a temporary name, then linked into place: a process that
+    # loses the race reads the winner's complete key, never a half-written one.
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix='key.', suffix='.tmp')
+    try:
+        with os.fdopen(handle, 'wb') as key_file:
+            key_file.write(os.urandom(KEY_BYTES))
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+    finally:
+        os.unlink(temporary)
+    return _key(directory)
+
+
+def _read(path):
+    try:
+        with open(path, encoding='utf-8', opener=_no_follow) as answer_file:
+            return json.load(answer_file)
+    except FileNotFoundError:
+        return None
+
+
+def _write(path, answer):
+    # mkstemp makes the file 0600; os.replace makes it appear complete or not at all.
+    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=os.path.basename(path) + '.', suffix='.tmp')
+    try:
+        with os.fdopen(handle, 'w', encoding='utf-8') as answer_file:
+            json.dump(answer, answer_file)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _read_text(path):
+    try:
+        with open(path) as text_file:
+            return text_file.read().strip()
+    except OSError:
+        return ''
+
+
+def _namespace():
+    try:
+        return os.stat('/proc/self/ns/pid').st_ino
+    except OSError:
+        return 0
+
+
+def _no_follow(path, flags):
+    return os.open(path, flags | os.O_NOFOLLOW)
