@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 import time
 import traceback
+import warnings
+from html import escape as html_escape
 from collections import namedtuple
 from urllib.parse import quote, quote_plus, urljoin, urlsplit
 from xml.etree.ElementTree import ParseError, XMLParser
@@ -22,7 +24,7 @@ from ansible.module_utils.basic import env_fallback
 try:
     import requests
     from requests.adapters import HTTPAdapter
-    from urllib3.exceptions import ReadTimeoutError
+    from urllib3.exceptions import InsecureRequestWarning, InvalidHeader, ReadTimeoutError
     from urllib3.util.retry import Retry
 except ImportError:
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
@@ -34,7 +36,7 @@ else:
 try:
     from defusedxml import DefusedXmlException
     from defusedxml.expatreader import DefusedExpatParser
-    from xml.sax import SAXException
+    from xml.sax import SAXException, SAXParseException
     from xml.sax.handler import ContentHandler
 except ImportError:
     DEFUSEDXML_IMPORT_ERROR = traceback.format_exc()
@@ -52,8 +54,13 @@ RETRY_STATUSES = frozenset((429, 502, 503, 504))
 # A server asking for a longer pause than this is treated as down rather than waited on.
 RETRY_AFTER_CAP = 30.0
 BACKOFF_FACTOR = 0.5
-BODY_EXCERPT_BYTES = 80
+BODY_EXCERPT_CHARS = 80
+# The head of the body kept for error messages: more than the excerpt shows, so that a
+# secret echoed back by a server is redacted whole before the excerpt is cut, never cut
+# first and leaked in part.
+BODY_HEAD_BYTES = 4096
 CHUNK_BYTES = 64 * 1024
+_DEFAULT_PORTS = {'http': 80, 'https': 443}
 
 # The connection options, their types and defaults, in one place: the module's argument
 # spec is this; the doc fragment documents the same (validate-modules checks the module,
@@ -93,10 +100,13 @@ def as_dicts(numbers):
 
 
 def redact(text, secret):
-    """Remove the secret from text in every form a URL or exception could carry it."""
+    """Remove the secret from text in every form a URL, form body, XML/HTML page or
+    exception could carry it."""
     text = _SECRET_PARAMETER.sub(r'\1' + REDACTED, text)
     if secret:
-        for form in {secret, quote_plus(secret), quote(secret, safe='')}:
+        forms = {secret, quote_plus(secret), quote(secret, safe=''), quote(secret), html_escape(secret)}
+        # Longest first, so a short form cannot break up a longer one before it is replaced.
+        for form in sorted(forms, key=len, reverse=True):
             text = text.replace(form, REDACTED)
     return text
 
@@ -116,11 +126,13 @@ def fetch_numbers(options):
     """
     try:
         return _fetch_numbers(options)
+    except _GaveUp as exc:
+        message = 'DialogTech API at %s: %s' % (_origin(options.api_url), exc)
     except DialogTechError as exc:
         message = str(exc)
     except requests.RequestException as exc:
         message = _describe_request_error(exc, options)
-    raise DialogTechError(redact(message, options.secret_access_key))
+    raise DialogTechError(redact(message, options.secret_access_key or ''))
 
 
 def _fetch_numbers(options):
@@ -128,12 +140,15 @@ def _fetch_numbers(options):
     deadline = time.monotonic() + options.total_timeout
     parameters = {'action': ACTION, 'access_key': options.access_key,
                   'secret_access_key': options.secret_access_key}
-    with _session(options, deadline) as session:
+    with _session(options, deadline) as session, warnings.catch_warnings():
+        # validate_certs=false is the user's explicit choice; urllib3's warning on every
+        # request would only repeat it.
+        warnings.simplefilter('ignore', InsecureRequestWarning)
         response = session.request(
             options.http_method, options.api_url,
             params=parameters if options.http_method == 'GET' else None,
             data=parameters if options.http_method == 'POST' else None,
-            timeout=options.timeout, verify=options.ca_path or options.validate_certs,
+            timeout=options.timeout, verify=(options.ca_path or True) if options.validate_certs else False,
             stream=True)
         with response:
             return _read_response(response, options, deadline)
@@ -157,41 +172,48 @@ def _validate(options):
 
 def _read_response(response, options, deadline):
     if response.status_code != 200:
-        excerpt = _excerpt(next(response.iter_content(BODY_EXCERPT_BYTES), b''))
+        excerpt = _excerpt(next(response.iter_content(BODY_HEAD_BYTES), b''), options.secret_access_key)
         retried = ' (after %d retries)' % options.retries if response.status_code in RETRY_STATUSES else ''
         raise DialogTechError('DialogTech API at %s answered HTTP %d %s%s; body starts: %s'
                               % (_origin(response.url), response.status_code, response.reason or '',
                                  retried, excerpt))
     declared = response.headers.get('Content-Length', '')
     if declared.isdigit() and int(declared) > options.max_response_bytes:
-        raise DialogTechError('response of %s bytes exceeds max_response_bytes=%d'
+        raise DialogTechError('DialogTech API response of %s bytes exceeds max_response_bytes=%d; not read'
                               % (declared, options.max_response_bytes))
-    parser = ResponseParser()
+    parser = ResponseParser(options.secret_access_key)
     received = 0
     for chunk in response.iter_content(CHUNK_BYTES):
         received += len(chunk)
         if received > options.max_response_bytes:
-            raise DialogTechError('response exceeds max_response_bytes=%d; refusing to read further'
+            raise DialogTechError('DialogTech API response exceeds max_response_bytes=%d; stopped reading it'
                                   % options.max_response_bytes)
         if time.monotonic() > deadline:
-            raise DialogTechError('gave up reading the response after total_timeout=%g seconds'
-                                  % options.total_timeout)
+            raise DialogTechError('DialogTech API at %s: gave up reading the response after '
+                                  'total_timeout=%g seconds' % (_origin(options.api_url), options.total_timeout))
         parser.feed(chunk)
     return parser.close()
 
 
 def _describe_request_error(exc, options):
     origin = _origin(options.api_url)
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return ('could not connect to DialogTech API at %s: timed out after %g seconds (timeout) on each of '
+                '%d attempts' % (origin, options.timeout, options.retries + 1))
     if isinstance(exc, requests.Timeout) or _is_read_timeout(exc):
-        return ('DialogTech API at %s did not answer within timeout=%g seconds (timed out)'
+        return ('DialogTech API at %s timed out: no data for %g seconds (timeout) while waiting for its answer'
                 % (origin, options.timeout))
     if isinstance(exc, requests.exceptions.SSLError):
         return ('TLS verification of %s failed; set ca_path to your CA bundle for a private CA: %s'
                 % (origin, _reason(exc)))
-    if isinstance(exc, requests.exceptions.RetryError):
-        return 'DialogTech API at %s kept failing after %d retries: %s' % (origin, options.retries, _reason(exc))
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return ('the connection to DialogTech API at %s broke while reading the response: %s'
+                % (origin, _reason(exc)))
+    if isinstance(exc, requests.exceptions.ProxyError):
+        return 'could not reach DialogTech API at %s through the proxy: %s' % (origin, _reason(exc))
     if isinstance(exc, requests.ConnectionError):
-        return 'could not connect to DialogTech API at %s: %s' % (origin, _reason(exc))
+        return ('could not connect to DialogTech API at %s (%d attempts): %s'
+                % (origin, options.retries + 1, _reason(exc)))
     return 'request to DialogTech API at %s failed: %s' % (origin, _reason(exc))
 
 
@@ -204,22 +226,54 @@ def _reason(exc):
     """The innermost useful description of a requests/urllib3 error, URL-free."""
     reason = exc.args[0] if exc.args else exc
     reason = getattr(reason, 'reason', reason)
+    if isinstance(reason, Exception) and reason.args and isinstance(reason.args[0], str):
+        reason = reason.args[0]  # urllib3's ProtocolError: (message, underlying exception)
     return re.sub(r"\s*\(Caused by .*", '', re.sub(r'https?://\S+', '<url>', str(reason)))
 
 
 def _origin(url):
+    """scheme://host[:port] of a URL, without user info, path or query."""
     parts = urlsplit(url)
     return '%s://%s' % (parts.scheme, parts.netloc.rpartition('@')[2])
 
 
-def _excerpt(body):
-    text = body[:BODY_EXCERPT_BYTES].decode('utf-8', 'replace')
-    return repr(' '.join(text.split())) if text.strip() else '(empty)'
+def _same_origin(url, other):
+    """Whether two URLs share scheme, host and port (explicit default ports included)."""
+    first, second = urlsplit(url), urlsplit(other)
+    return (first.scheme.lower() == second.scheme.lower()
+            and (first.hostname or '') == (second.hostname or '')
+            and (first.port or _DEFAULT_PORTS.get(first.scheme.lower()))
+            == (second.port or _DEFAULT_PORTS.get(second.scheme.lower())))
+
+
+def _excerpt(body, secret):
+    """The first characters of a body for an error message, secret-free, on one line."""
+    text = ' '.join(redact(body[:BODY_HEAD_BYTES].decode('utf-8', 'replace'), secret or '').split())
+    if not text:
+        return '(empty)'
+    return repr(text[:BODY_EXCERPT_CHARS] + ('...' if len(text) > BODY_EXCERPT_CHARS else ''))
+
+
+class _GaveUp(DialogTechError):
+    """Raised by the retry policy when waiting for another attempt would pass total_timeout."""
 
 
 class _BoundedRetry(_RetryBase):
-    """urllib3 Retry that never sleeps past the caller's deadline or a capped Retry-After."""
+    """urllib3 Retry that never sleeps past the caller's deadline or a capped Retry-After.
 
+    Changes to urllib3's policy, each on purpose:
+
+    - the backoff starts with the first retry (urllib3 retries the first failure at
+      once): BACKOFF_FACTOR, then twice that, and so on;
+    - Retry-After is honoured only on 429 and 503 (urllib3 also honours it on 413, a
+      client error a retry cannot cure), capped at RETRY_AFTER_CAP, and an unparsable
+      value counts as absent rather than failing the call;
+    - a read timeout is never retried: the server is hung, and waiting ``timeout``
+      again per retry is what total_timeout exists to prevent.  A connection closed
+      before an answer (a read error too, for urllib3) is retried like a refused one.
+    """
+
+    RETRY_AFTER_STATUS_CODES = frozenset((429, 503))
     deadline = None
     total_timeout = None
 
@@ -228,8 +282,21 @@ class _BoundedRetry(_RetryBase):
         retry.deadline, retry.total_timeout = self.deadline, self.total_timeout
         return retry
 
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        if isinstance(error, ReadTimeoutError):
+            raise error
+        return super(_BoundedRetry, self).increment(method, url, response, error, _pool, _stacktrace)
+
+    def get_backoff_time(self):
+        failures = sum(1 for attempt in self.history if attempt.redirect_location is None)
+        return self.backoff_factor * 2 ** (failures - 1) if failures else 0.0
+
     def parse_retry_after(self, retry_after):
-        return min(super(_BoundedRetry, self).parse_retry_after(retry_after), RETRY_AFTER_CAP)
+        try:
+            seconds = super(_BoundedRetry, self).parse_retry_after(retry_after)
+        except InvalidHeader:
+            return 0.0
+        return min(seconds, RETRY_AFTER_CAP)
 
     def sleep(self, response=None):
         remaining = self.deadline - time.monotonic()
@@ -237,9 +304,9 @@ class _BoundedRetry(_RetryBase):
         if response is not None and self.respect_retry_after_header:
             wanted = max(wanted, self.get_retry_after(response) or 0)
         if wanted >= remaining:
-            last = 'HTTP %d' % response.status if response is not None else 'no connection'
-            raise DialogTechError('gave up retrying (last answer: %s): waiting %g more seconds would pass '
-                                  'total_timeout=%g' % (last, wanted, self.total_timeout))
+            last = 'answered HTTP %d' % response.status if response is not None else 'got no answer'
+            raise _GaveUp('gave up after %d attempt(s) (the last %s): waiting %g seconds for another '
+                          'would pass total_timeout=%g' % (len(self.history), last, wanted, self.total_timeout))
         time.sleep(wanted)
 
 
@@ -252,7 +319,7 @@ class _SameOriginSession(_SessionBase):
 
     def get_redirect_target(self, resp):
         target = super(_SameOriginSession, self).get_redirect_target(resp)
-        if target and _origin(urljoin(resp.url, target)) != _origin(resp.url):
+        if target and not _same_origin(urljoin(resp.url, target), resp.url):
             raise DialogTechError('DialogTech API at %s redirected to %s (HTTP %d); refusing to follow a '
                                   'redirect to another origin with credentials: check api_url'
                                   % (_origin(resp.url), _origin(urljoin(resp.url, target)), resp.status_code))
@@ -261,8 +328,8 @@ class _SameOriginSession(_SessionBase):
 
 def _session(options, deadline):
     retry = _BoundedRetry(
-        total=options.retries, connect=options.retries, status=options.retries,
-        read=False,  # a slow server is reported as a timeout, not waited on retries+1 times
+        total=options.retries, connect=options.retries, read=options.retries, status=options.retries,
+        other=0,  # TLS and protocol failures: a retry gets the same answer
         status_forcelist=RETRY_STATUSES,
         allowed_methods=frozenset(('GET', 'POST')),  # sms.get_numbers only reads
         backoff_factor=BACKOFF_FACTOR, respect_retry_after_header=True, raise_on_status=False)
@@ -295,39 +362,45 @@ class ResponseParser(object):
     and memory stay close to a bare ElementTree parse.
     """
 
-    def __init__(self):
+    def __init__(self, secret=None):
         self._guard = DefusedExpatParser(forbid_dtd=False, forbid_entities=True, forbid_external=True)
         self._guard.setContentHandler(_StopAtRoot())
         self._prolog = []
         self._target = _NumbersTarget()
         self._parser = None
         self._head = b''
+        self._fed = 0
+        self._secret = secret
 
     def feed(self, chunk):
-        if len(self._head) < BODY_EXCERPT_BYTES:
-            self._head += chunk[:BODY_EXCERPT_BYTES]
+        if len(self._head) < BODY_HEAD_BYTES:
+            self._head += chunk[:BODY_HEAD_BYTES - len(self._head)]
+        offset, self._fed = self._fed, self._fed + len(chunk)
         try:
             if self._parser is None:
                 self._guard_prolog(chunk)
             else:
                 self._parser.feed(chunk)
         except (ParseError, SAXException) as exc:
-            raise self._error('is not well-formed XML (%s)' % _parse_error_text(exc))
+            raise self._malformed(self._not_utf8(chunk, offset)
+                                  or 'is not well-formed XML (%s)' % _parse_error_text(exc))
         except _ShapeError as exc:
-            raise self._error(str(exc))
+            raise self._malformed(str(exc))
 
     def close(self):
-        if not self._head:
+        if not self._head.strip():
             raise self._error('is empty')
+        # Everything fed so far was well-formed, so any complaint now is that the
+        # document stops part-way.
+        incomplete = 'ends before the XML document is complete, as if truncated (%s)'
+        if self._parser is None:
+            raise self._malformed(incomplete % 'its root element never starts')
         try:
-            if self._parser is None:
-                self._guard.close()
-                raise self._error('has no root element')
             return self._parser.close()
-        except (ParseError, SAXException) as exc:
-            raise self._error('is not well-formed XML (%s)' % _parse_error_text(exc))
+        except ParseError as exc:
+            raise self._malformed(incomplete % exc)
         except _ShapeError as exc:
-            raise self._error(str(exc))
+            raise self._malformed(str(exc))
 
     def _guard_prolog(self, chunk):
         self._prolog.append(chunk)
@@ -341,11 +414,42 @@ class ResponseParser(object):
         except DefusedXmlException as exc:
             raise self._error('was refused: %s' % _describe_refusal(exc))
 
+    def _not_utf8(self, chunk, offset):
+        """Describe the chunk as not UTF-8 if that is why it failed to parse, else None.
+
+        Only when the document declares no other encoding (the vendor's declare UTF-8);
+        a multi-byte character split at the chunk's end is not an error.
+        """
+        declared = _DECLARED_ENCODING.match(self._head)
+        if declared and declared.group(1).lower().replace(b'_', b'-') not in (b'utf-8', b'utf8'):
+            return None
+        try:
+            chunk.decode('utf-8')
+        except UnicodeDecodeError as exc:
+            if exc.end < len(chunk) or exc.reason != 'unexpected end of data':
+                return 'is not valid UTF-8 (byte 0x%02x at offset %d)' % (chunk[exc.start], offset + exc.start)
+        return None
+
+    def _malformed(self, problem):
+        # An HTML page (a login form, a proxy's or load balancer's error page) is the
+        # usual malformed answer; the XML parser's complaint about it would only confuse.
+        if _HTML_START.match(self._head):
+            problem = "is an HTML page, not the API's XML (a login, maintenance or proxy page?)"
+        return self._error(problem)
+
     def _error(self, problem):
-        return DialogTechError('DialogTech API response %s; body starts: %s' % (problem, _excerpt(self._head)))
+        return DialogTechError('DialogTech API response %s; body starts: %s'
+                               % (problem, _excerpt(self._head, self._secret)))
+
+
+_HTML_START = re.compile(br'\s*(<!--.*?-->\s*)*<(!doctype\s+html|html)[\s>]', re.IGNORECASE | re.DOTALL)
+_DECLARED_ENCODING = re.compile(br'^\s*<\?xml[^>]*encoding\s*=\s*["\']([A-Za-z0-9._-]+)')
 
 
 def _parse_error_text(exc):
+    """expat's complaint and where, worded alike for the guard (SAX) and the C parser."""
+    if isinstance(exc, SAXParseException):
+        return '%s: line %s, column %s' % (exc.getMessage(), exc.getLineNumber(), exc.getColumnNumber())
     return exc.getMessage() if isinstance(exc, SAXException) else str(exc)
 
 

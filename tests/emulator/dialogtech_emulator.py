@@ -7,8 +7,15 @@ prints the bound API URL (``http://127.0.0.1:PORT/ibp_api.php``) as its first li
 serves until SIGTERM/SIGINT.  Accounts come from a JSON data file (see accounts.json);
 each may name a ``fault`` to misbehave in a chosen way.  Besides the API it serves:
 
-- ``GET /_emulator/stats``: requests counted per access key, per path, and in total;
-- ``POST /_emulator/reset``: zero the counters (and the faults' per-account state).
+- ``GET /_emulator/stats``: requests counted per access key, per path, and in total,
+  and ``dtd_fetches``: how often anything under ``/_emulator/dtd/`` was fetched (a
+  client that resolves an external DTD shows up here);
+- ``POST /_emulator/reset``: zero the counters (and the faults' per-account state);
+- ``/_emulator/dtd/<name>``: a DTD, for documents that reference one externally.
+
+Faults (``FAULTS`` below) are chosen per account; tests/emulator/faults.json has one
+account per fault.  Transient faults ("the first N requests fail") count per account,
+so ``POST /_emulator/reset`` makes a test repeatable.
 
 Responses follow the vendor's documented example byte for byte where the example
 covers the case (inline DTD, tab indentation); error responses use the shape public
@@ -20,14 +27,20 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import ssl
 import sys
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 API_PATH = '/ibp_api.php'
+DTD_PATH = '/_emulator/dtd/'
+# What a fetched external DTD would inject: an entity whose expansion would show up in
+# the parsed result if a client ever resolved it.
+EXTERNAL_DTD = b'<!ENTITY fetched "EXTERNAL-DTD-WAS-FETCHED">\n'
 ACTION = 'sms.get_numbers'
 
 VENDOR_PROLOG = '''<?xml version="1.0" encoding="UTF-8"?>
@@ -102,7 +115,14 @@ class Emulator(object):
         with self.lock:
             by_key = {key[len('key:'):]: n for key, n in self.counts.items() if key.startswith('key:')}
             by_path = {key[len('path:'):]: n for key, n in self.counts.items() if key.startswith('path:')}
-            return {'requests': self.counts['api'], 'by_access_key': by_key, 'by_path': by_path}
+            return {'requests': self.counts['api'], 'by_access_key': by_key, 'by_path': by_path,
+                    'dtd_fetches': self.counts['dtd']}
+
+    def next_attempt(self, account):
+        """1 for the account's first request since the last reset, then 2, 3, ..."""
+        with self.lock:
+            self.fault_state[account['access_key']] += 1
+            return self.fault_state[account['access_key']]
 
     def reset(self):
         with self.lock:
@@ -133,6 +153,9 @@ class Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         if parts.path == '/_emulator/stats':
             return self.send_body(json.dumps(self.emulator.stats()).encode(), content_type='application/json')
+        if parts.path.startswith(DTD_PATH):
+            self.emulator.count('dtd')
+            return self.send_body(EXTERNAL_DTD, content_type='application/xml-dtd')
         self.api(parts.path, parse_qs(parts.query))
 
     def do_POST(self):
@@ -161,8 +184,15 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_body(render_failure('Invalid action: %s' % param.get('action', '')))
         fault = account.get('fault')
         if fault:
-            return FAULTS[fault['kind']](self, account, fault)
+            return FAULTS[fault['kind']](self, account, fault, query)
+        self.send_success(account)
+
+    def send_success(self, account):
         self.send_body(self.emulator.body_for(account))
+
+    def base_url(self):
+        host, port = self.server.server_address[:2]
+        return '%s://%s:%d' % (self.server.scheme, host, port)
 
     def send_body(self, body, status=200, content_type='text/xml; charset=UTF-8', headers=()):
         self.send_response(status)
@@ -174,29 +204,121 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-def fault_http_status(handler, account, fault):
-    """``{"kind": "http_status", "status": 500}``: always that status."""
-    handler.send_body(b'<html><body>Internal Server Error</body></html>', status=int(fault['status']),
-                      content_type='text/html')
+def fault_http_status(handler, account, fault, query):
+    """``{"kind": "http_status", "status": 500, "retry_after": "1"}``: always that status."""
+    headers = [('Retry-After', str(fault['retry_after']))] if 'retry_after' in fault else []
+    handler.send_body(b'<html><body>Error %d</body></html>' % int(fault['status']), status=int(fault['status']),
+                      content_type='text/html', headers=headers)
 
 
-def fault_failed(handler, account, fault):
+def fault_transient(handler, account, fault, query):
+    """``{"kind": "transient", "status": 503, "times": 2, "retry_after": "1"}``: the first
+    ``times`` requests get ``status`` (or, with ``"status": "drop"``, a connection closed
+    without an answer), later ones succeed."""
+    if handler.emulator.next_attempt(account) > int(fault['times']):
+        return handler.send_success(account)
+    if fault['status'] == 'drop':
+        handler.close_connection = True
+        return
+    fault_http_status(handler, account, fault, query)
+
+
+def fault_failed(handler, account, fault, query):
     """``{"kind": "failed", "description": "..."}``: the API's own error result."""
     handler.send_body(render_failure(fault.get('description', 'Request failed')))
 
 
-def fault_raw(handler, account, fault):
-    """``{"kind": "raw", "body_file": "x.xml"}`` (relative to the data file) or ``"body": "..."``."""
+def fault_raw(handler, account, fault, query):
+    """``{"kind": "raw", "body_file": "x.xml"}`` (relative to the data file) or ``"body": "..."``.
+
+    ``{base_url}`` in the body becomes the emulator's ``http://host:port`` and
+    ``{data_dir}`` the data file's directory, for documents that point back at the
+    emulator (external DTD) or at a local file (XXE).
+    """
     body = fault['body'].encode('utf-8') if 'body' in fault else (handler.server.data_dir / fault['body_file']).read_bytes()
+    body = (body.replace(b'{base_url}', handler.base_url().encode())
+            .replace(b'{data_dir}', str(handler.server.data_dir).encode()))
     handler.send_body(body, status=int(fault.get('status', 200)),
                       content_type=fault.get('content_type', 'text/xml; charset=UTF-8'))
 
 
-# Fault kinds by name; each takes (handler, account, fault settings) and answers the request.
+def fault_slow(handler, account, fault, query):
+    """``{"kind": "slow", "delay": 5, "where": "headers"}``: wait ``delay`` seconds before
+    answering; with ``"where": "body"`` send the headers and half the body first."""
+    body = handler.emulator.body_for(account)
+    if fault.get('where', 'headers') == 'headers':
+        time.sleep(float(fault['delay']))
+        return handler.send_body(body)
+    handler.send_response(200)
+    handler.send_header('Content-Type', 'text/xml; charset=UTF-8')
+    handler.send_header('Content-Length', str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body[:len(body) // 2])
+    handler.wfile.flush()
+    time.sleep(float(fault['delay']))
+    handler.wfile.write(body[len(body) // 2:])
+
+
+def fault_truncated(handler, account, fault, query):
+    """``{"kind": "truncated", "bytes": 300, "connection": "complete"}``: only the first
+    ``bytes`` of the success body.  ``complete``: the HTTP message is whole (Content-Length
+    says ``bytes``), as when the server-side script dies mid-output; ``broken``: the
+    Content-Length promises the whole body and the connection closes early."""
+    body = handler.emulator.body_for(account)
+    cut = body[:int(fault['bytes'])]
+    if fault.get('connection', 'complete') == 'complete':
+        return handler.send_body(cut)
+    handler.send_response(200)
+    handler.send_header('Content-Type', 'text/xml; charset=UTF-8')
+    handler.send_header('Content-Length', str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(cut)
+    handler.close_connection = True
+
+
+def fault_chunked(handler, account, fault, query):
+    """``{"kind": "chunked"}``: the success body in chunked transfer encoding, so the
+    client learns its size only while reading it (no Content-Length)."""
+    body = handler.emulator.body_for(account)
+    handler.send_response(200)
+    handler.send_header('Content-Type', 'text/xml; charset=UTF-8')
+    handler.send_header('Transfer-Encoding', 'chunked')
+    handler.end_headers()
+    size = int(fault.get('chunk_bytes', 4096))
+    for offset in range(0, len(body), size):
+        piece = body[offset:offset + size]
+        handler.wfile.write(b'%x\r\n%s\r\n' % (len(piece), piece))
+    handler.wfile.write(b'0\r\n\r\n')
+
+
+def fault_redirect(handler, account, fault, query):
+    """``{"kind": "redirect", "to": "localhost", "status": 302}``: redirect the API call,
+    query string included, to ``<scheme>://localhost:<same port>`` (another origin than
+    127.0.0.1), to ``"http"`` (``http://`` on the same host and port: a downgrade when
+    serving HTTPS), to ``"same"`` (this origin; the redirected request is answered
+    normally) or to any absolute URL given."""
+    if query.get('redirected'):
+        return handler.send_success(account)
+    host, port = handler.server.server_address[:2]
+    target = {'localhost': '%s://localhost:%d' % (handler.server.scheme, port),
+              'http': 'http://%s:%d' % (host, port), 'same': ''}.get(fault['to'], fault['to'])
+    location = target + API_PATH + '?' + urlencode([(name, value) for name, values in query.items()
+                                                    for value in values] + [('redirected', '1')])
+    handler.send_body(b'', status=int(fault.get('status', 302)), content_type='text/html',
+                      headers=[('Location', location)])
+
+
+# Fault kinds by name; each takes (handler, account, fault settings, request parameters)
+# and answers the request.
 FAULTS = {
     'http_status': fault_http_status,
+    'transient': fault_transient,
     'failed': fault_failed,
     'raw': fault_raw,
+    'slow': fault_slow,
+    'truncated': fault_truncated,
+    'redirect': fault_redirect,
+    'chunked': fault_chunked,
 }
 
 
@@ -205,20 +327,35 @@ def load_accounts(path):
         return json.load(data)['accounts']
 
 
+def make_server(host, port, data, tls_cert=None, tls_key=None):
+    """A server for the accounts in the data file; tests run it in a thread.  With a
+    certificate (PEM, key in the same file unless ``tls_key``) it serves HTTPS."""
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    server.emulator = Emulator(load_accounts(data))
+    server.data_dir = Path(data).resolve().parent
+    server.scheme = 'http'
+    if tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(tls_cert, tls_key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        server.scheme = 'https'
+    return server
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--host', default='127.0.0.1')
     parser.add_argument('--port', type=int, default=0, help='0 picks a free port')
     parser.add_argument('--data', type=Path, default=Path(__file__).with_name('accounts.json'),
                         help='JSON file of accounts')
+    parser.add_argument('--tls-cert', help='serve HTTPS with this PEM certificate (and key, unless --tls-key)')
+    parser.add_argument('--tls-key', help='PEM private key for --tls-cert')
     args = parser.parse_args(argv)
 
-    server = ThreadingHTTPServer((args.host, args.port), Handler)
-    server.daemon_threads = True
-    server.emulator = Emulator(load_accounts(args.data))
-    server.data_dir = args.data.resolve().parent
+    server = make_server(args.host, args.port, args.data, args.tls_cert, args.tls_key)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
-    print('http://%s:%d%s' % (args.host, server.server_address[1], API_PATH), flush=True)
+    print('%s://%s:%d%s' % (server.scheme, args.host, server.server_address[1], API_PATH), flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
