@@ -1,0 +1,266 @@
+# -*- coding: utf-8 -*-
+# Copyright: dialogtech.api contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of the dialogtech_sms_numbers lookup, loaded through Ansible's plugin
+loader so that its options come from its documentation as in a playbook run.  The API
+is replaced by a fake fetch_numbers; the client has its own tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from ansible.errors import AnsibleError
+
+from ansible_collections.dialogtech.api.plugins.module_utils import _client
+from ansible_collections.dialogtech.api.tests.unit.plugins.lookup.conftest import COLLECTIONS_ROOT
+from ansible_collections.dialogtech.api.plugins.module_utils._client import (
+    CONNECTION_ARGUMENT_SPEC,
+    DialogTechError,
+    NumbersResult,
+    SmsNumber,
+    as_dicts,
+)
+
+NAME = 'dialogtech.api.dialogtech_sms_numbers'
+SECRET = 'lookup-SECRET-canary'
+NUMBERS = [
+    SmsNumber('5559990000', True, 'https://sms.example.com/listener'),
+    SmsNumber('5559990001', True, 'https://sms.example.com/listener'),
+    SmsNumber('5559990002', False, None),
+    SmsNumber('0559990003', True, 'http://legacy.example.com/sms.php'),
+]
+
+
+@pytest.fixture
+def loaded(lookup_plugin_loader):
+    return lookup_plugin_loader.get(NAME)
+
+
+class FakeApi(object):
+    """Stands in for fetch_numbers: records the options of each call, answers NUMBERS or fails."""
+
+    def __init__(self):
+        self.calls = []
+        self.error = None
+
+    def fetch_numbers(self, options):
+        self.calls.append(options)
+        if self.error:
+            raise DialogTechError(self.error)
+        return NumbersResult(NUMBERS, '[4] Number(s) Returned')
+
+
+@pytest.fixture
+def api(monkeypatch):
+    fake = FakeApi()
+    monkeypatch.setattr(_client, 'fetch_numbers', fake.fetch_numbers)
+    for name in os.environ:
+        if name.startswith('DIALOGTECH_'):
+            monkeypatch.delenv(name)
+    return fake
+
+
+@pytest.fixture
+def lookup(loaded, api, tmp_path):
+    cache_dir = str(tmp_path / 'cache')
+
+    def run(*terms, **kwargs):
+        kwargs.setdefault('run_cache_dir', cache_dir)
+        variables = kwargs.pop('variables', {'dialogtech_access_key': 'vars-access',
+                                             'dialogtech_secret_access_key': SECRET})
+        return loaded.run(list(terms), variables=variables, **kwargs)
+
+    run.cache_dir = cache_dir
+    return run
+
+
+def test_no_terms_return_what_the_module_returns(lookup):
+    assert lookup() == as_dicts(NUMBERS)
+
+
+def test_terms_are_normalised_and_kept_in_the_order_asked(lookup):
+    found = lookup('(055) 999-0003', '+1 555 999 0000', 5559990002, ['555.999.0001', '5559990000'])
+    assert [entry['number'] for entry in found] == ['0559990003', '5559990000', '5559990002', '5559990001',
+                                                    '5559990000']
+    assert found[2] == {'number': '5559990002', 'sms_enabled': False, 'url': None}
+
+
+@pytest.mark.parametrize('term', ['555-999-000', 'five', '+44 20 7946 0000'])
+def test_a_bad_term_is_an_error_naming_it(lookup, api, term):
+    with pytest.raises(AnsibleError, match=re.escape('invalid term: %r is not a 10-digit US phone number' % term)):
+        lookup('5559990000', term)
+    assert api.calls == []  # refused before asking the API
+
+
+def test_on_missing_error_is_the_default(lookup):
+    with pytest.raises(AnsibleError, match='the account has no SMS number 5550000009$'):
+        lookup('5559990000', '5550000009')
+
+
+@pytest.mark.parametrize('mode, warned', [('warn', True), ('skip', False)])
+def test_on_missing_warn_and_skip_leave_the_number_out(lookup, mocker, mode, warned):
+    warning = mocker.patch('ansible_collections.dialogtech.api.plugins.lookup.dialogtech_sms_numbers.display.warning')
+    found = lookup('5550000009', '5559990001', on_missing=mode)
+    assert [entry['number'] for entry in found] == ['5559990001']
+    assert warning.call_count == int(warned)
+    if warned:
+        assert '5550000009' in warning.call_args[0][0]
+
+
+def test_on_missing_rejects_other_values(lookup):
+    with pytest.raises(AnsibleError, match='on_missing'):
+        lookup('5559990000', on_missing='ignore')
+
+
+def test_client_errors_become_ansible_errors_with_the_same_message(lookup, api):
+    api.error = 'DialogTech API reported \'failed\': Invalid Access Key or Secret Access Key'
+    with pytest.raises(AnsibleError) as raised:
+        lookup()
+    assert raised.value.message == api.error
+
+
+def test_options_reach_the_client(lookup, api):
+    lookup(api_url='http://127.0.0.1:1/x.php', http_method='POST', timeout=2.5, retries=0, validate_certs=False)
+    options = api.calls[0]
+    assert (options.access_key, options.secret_access_key) == ('vars-access', SECRET)
+    assert (options.api_url, options.http_method, options.timeout, options.retries, options.validate_certs) == (
+        'http://127.0.0.1:1/x.php', 'POST', 2.5, 0, False)
+
+
+def test_documented_defaults_are_the_clients(loaded, api):
+    loaded.set_options(var_options={}, direct={})
+    for name, spec in CONNECTION_ARGUMENT_SPEC.items():
+        assert loaded.get_option(name) == spec.get('default'), name
+
+
+def test_one_fetch_per_account_and_url(lookup, api):
+    lookup()
+    lookup('5559990000')
+    assert len(api.calls) == 1
+    lookup(variables={'dialogtech_access_key': 'other-access', 'dialogtech_secret_access_key': SECRET})
+    lookup(secret_access_key=SECRET + '2')
+    lookup(api_url='http://127.0.0.1:1/ibp_api.php')
+    assert len(api.calls) == 4
+    cached = [name for name in os.listdir(lookup.cache_dir) if name.endswith('.json')]
+    assert len(cached) == 4
+    for name in os.listdir(lookup.cache_dir):
+        content = Path(lookup.cache_dir, name).read_bytes()
+        assert SECRET.encode() not in content and b'access' not in content and SECRET not in name
+
+
+def test_a_failed_fetch_is_shared_as_the_error_not_as_numbers(lookup, api):
+    api.error = 'DialogTech API reported \'failed\': Account suspended'
+    for dummy in range(2):
+        with pytest.raises(AnsibleError, match='Account suspended'):
+            lookup()
+    assert len(api.calls) == 1
+    cached = [name for name in os.listdir(lookup.cache_dir) if name.endswith('.json')]
+    assert json.loads(Path(lookup.cache_dir, cached[0]).read_text()) == {'error': api.error}
+
+
+def test_run_cache_false_asks_every_time_and_writes_nothing(lookup, api):
+    lookup(run_cache=False)
+    lookup(run_cache=False)
+    assert len(api.calls) == 2
+    assert not os.path.exists(lookup.cache_dir)
+
+
+def test_an_unsafe_cache_directory_is_an_error(lookup, tmp_path):
+    shared = tmp_path / 'shared'
+    shared.mkdir()
+    shared.chmod(0o755)
+    with pytest.raises(AnsibleError, match='refusing the run cache directory .*shared'):
+        lookup(run_cache_dir=str(shared))
+
+
+# Runs in a fresh interpreter with ANSIBLE_CONFIG set: ini values are read when Ansible
+# starts.  The environment grows case by case, so each case adds one higher source.
+PRECEDENCE_SCRIPT = textwrap.dedent('''
+    import json, os, sys
+    from ansible.plugins.loader import init_plugin_loader, lookup_loader
+    init_plugin_loader([sys.argv[1]])
+    lookup = lookup_loader.get(sys.argv[2])
+    seen = []
+    for environment, variables, keywords in json.loads(sys.argv[3]):
+        os.environ.update(environment)
+        lookup.set_options(var_options=variables, direct=keywords)
+        seen.append([lookup.get_option(name) for name in ('api_url', 'timeout', 'run_cache')])
+    print(json.dumps(seen))
+''')
+
+
+def test_option_precedence_keyword_variable_environment_ini(tmp_path):
+    config = tmp_path / 'ansible.cfg'
+    config.write_text('[dialogtech]\napi_url = http://ini.example/api\ntimeout = 1\nrun_cache = false\n')
+    environment = {name: value for name, value in os.environ.items() if not name.startswith('DIALOGTECH_')}
+    environment.update(ANSIBLE_CONFIG=str(config), PYTHONPATH=os.pathsep.join(sys.path))
+    cases = [
+        [{}, {}, {}],
+        [{'DIALOGTECH_API_URL': 'http://env.example/api', 'DIALOGTECH_TIMEOUT': '2',
+          'DIALOGTECH_RUN_CACHE': 'true'}, {}, {}],
+        [{}, {'dialogtech_api_url': 'http://vars.example/api', 'dialogtech_timeout': 3,
+              'dialogtech_run_cache': False}, {}],
+        [{}, {'dialogtech_api_url': 'http://vars.example/api', 'dialogtech_timeout': 3,
+              'dialogtech_run_cache': False}, {'api_url': 'http://keyword.example/api', 'timeout': 4,
+                                               'run_cache': True}],
+    ]
+    result = subprocess.run([sys.executable, '-c', PRECEDENCE_SCRIPT, COLLECTIONS_ROOT, NAME, json.dumps(cases)],
+                            env=environment, capture_output=True, text=True, check=True)
+    assert json.loads(result.stdout) == [
+        ['http://ini.example/api', 1.0, False],
+        ['http://env.example/api', 2.0, True],
+        ['http://vars.example/api', 3.0, False],
+        ['http://keyword.example/api', 4.0, True],
+    ]
+
+
+HIT_SCRIPT = textwrap.dedent('''
+    import multiprocessing, sys
+    from ansible.plugins.loader import init_plugin_loader, lookup_loader
+    init_plugin_loader([sys.argv[1]])
+    lookup = lookup_loader.get(sys.argv[2])
+    module = sys.modules[type(lookup).__module__]
+    client = 'ansible_collections.dialogtech.api.plugins.module_utils._client'
+    options = {'access_key': 'a', 'secret_access_key': 's', 'run_cache_dir': sys.argv[3],
+               'api_url': 'http://127.0.0.1:1/ibp_api.php', 'retries': 0}
+
+    real_fetch, module._fetch = module._fetch, lambda connection: {'numbers': [['5559990000', True, None]]}
+    lookup.run([], {}, **options)  # the controller fills the cache without the client
+    module._fetch = real_fetch
+
+    def worker(queue, **changes):
+        try:
+            answer = lookup.run([], {}, **dict(options, **changes))
+        except Exception as exc:
+            answer = type(exc).__name__
+        queue.put((answer, client in sys.modules, 'requests' in sys.modules))
+
+    queue = multiprocessing.get_context('fork').Queue()
+    for changes in ({}, {'access_key': 'b'}):  # a hit, then a miss as the control
+        process = multiprocessing.get_context('fork').Process(target=worker, args=(queue,), kwargs=changes)
+        process.start()
+        print(repr(queue.get(timeout=60)))
+        process.join()
+    print(repr((client in sys.modules, 'requests' in sys.modules)))
+''')
+
+
+def test_a_cache_hit_does_not_import_the_http_client(tmp_path):
+    """The point of the cache for speed: a worker answered from it never imports requests."""
+    environment = {name: value for name, value in os.environ.items() if not name.startswith('DIALOGTECH_')}
+    environment.update(PYTHONPATH=os.pathsep.join(sys.path))
+    result = subprocess.run([sys.executable, '-c', HIT_SCRIPT, COLLECTIONS_ROOT, NAME, str(tmp_path / 'cache')],
+                            env=environment, capture_output=True, text=True, check=True)
+    hit, miss, controller = result.stdout.splitlines()
+    assert hit == repr(([{'number': '5559990000', 'sms_enabled': True, 'url': None}], False, False))
+    # The control: a miss in a worker does import the client (and fails on the closed port).
+    assert miss == repr(('AnsibleError', True, True))
+    assert controller == repr((False, False))

@@ -1,0 +1,256 @@
+# -*- coding: utf-8 -*-
+# Copyright: dialogtech.api contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of the cross-worker run cache, with forked processes standing in for
+Ansible's workers and a fake fetch that counts its calls in a file."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import stat
+import subprocess
+import sys
+import time
+from unittest import mock
+
+import pytest
+
+from ansible_collections.dialogtech.api.plugins.module_utils import _run_cache
+from ansible_collections.dialogtech.api.plugins.module_utils._run_cache import RunCacheError, get_or_fetch
+
+SECRET = 'run-cache-SECRET-canary'
+MATERIAL = {'api_url': 'http://127.0.0.1:1/ibp_api.php', 'access_key': 'ACCESS-canary', 'secret_access_key': SECRET}
+ANSWER = {'numbers': [['5559990000', True, 'https://sms.example.com/listener']]}
+FORK = multiprocessing.get_context('fork')  # Ansible's workers are forked, so are these
+
+
+class CountingFetch(object):
+    """A fetch that appends a line per call to a file, so calls in any process count."""
+
+    def __init__(self, path, answer=ANSWER, error=None, seconds=0):
+        self.path, self.answer, self.error, self.seconds = str(path), answer, error, seconds
+
+    def __call__(self, material):
+        with open(self.path, 'a') as calls:
+            calls.write(json.dumps(material['access_key']) + '\n')
+        # A slow API: the other processes have long reached the cache meanwhile.
+        time.sleep(self.seconds)
+        if self.error:
+            raise self.error
+        return self.answer
+
+    @property
+    def calls(self):
+        if not os.path.exists(self.path):
+            return 0
+        with open(self.path) as calls:
+            return len(calls.readlines())
+
+
+@pytest.fixture
+def cache_dir(tmp_path):
+    return str(tmp_path / 'cache')
+
+
+@pytest.fixture
+def fetch(tmp_path):
+    return CountingFetch(tmp_path / 'calls')
+
+
+def _cached_files(directory):
+    return sorted(name for name in os.listdir(directory) if name.endswith('.json'))
+
+
+def test_second_ask_is_served_from_the_file(cache_dir, fetch):
+    first, first_note = get_or_fetch(MATERIAL, fetch, cache_dir)
+    second, second_note = get_or_fetch(MATERIAL, fetch, cache_dir)
+    assert first == second == ANSWER
+    assert fetch.calls == 1
+    assert first_note.startswith('fetched and shared in ')
+    assert second_note.startswith('shared answer read from ')
+
+
+@pytest.mark.parametrize('change', [
+    {'secret_access_key': SECRET + 'x'},
+    {'access_key': 'other-access-key'},
+    {'api_url': 'http://127.0.0.1:2/ibp_api.php'},
+    {'http_method': 'POST'},
+])
+def test_different_credentials_or_url_never_share(cache_dir, fetch, change):
+    get_or_fetch(MATERIAL, fetch, cache_dir)
+    get_or_fetch(dict(MATERIAL, **change), fetch, cache_dir)
+    assert fetch.calls == 2
+    assert len(_cached_files(cache_dir)) == 2
+
+
+def test_name_depends_on_the_per_user_key(tmp_path, fetch):
+    """Without the key, the file name cannot be recomputed from guessed credentials."""
+    first, second = str(tmp_path / 'first'), str(tmp_path / 'second')
+    get_or_fetch(MATERIAL, fetch, first)
+    get_or_fetch(MATERIAL, fetch, second)
+    with open(os.path.join(first, 'key'), 'rb') as one, open(os.path.join(second, 'key'), 'rb') as other:
+        assert one.read() != other.read()
+    assert _cached_files(first) != _cached_files(second)
+    assert _cached_files(first)[0].startswith(_run_cache.run_id() + '-')
+
+
+def test_permissions_and_no_secret_in_any_file(cache_dir, fetch):
+    get_or_fetch(MATERIAL, fetch, cache_dir)
+    get_or_fetch(dict(MATERIAL, api_url='http://127.0.0.1:2/ibp_api.php'), CountingFetch(fetch.path, {'error': 'x'}),
+                 cache_dir)
+    assert stat.S_IMODE(os.stat(cache_dir).st_mode) == 0o700
+    names = os.listdir(cache_dir)
+    assert {name.rsplit('.', 1)[-1] for name in names} == {'json', 'lock', 'key'}
+    for name in names:
+        path = os.path.join(cache_dir, name)
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, name
+        with open(path, 'rb') as cached:
+            content = cached.read()
+        for value in (SECRET, MATERIAL['access_key']):
+            assert value.encode() not in content and value not in name
+
+
+def test_the_answer_is_stored_as_given(cache_dir, fetch):
+    get_or_fetch(MATERIAL, fetch, cache_dir)
+    with open(os.path.join(cache_dir, _cached_files(cache_dir)[0])) as cached:
+        assert json.load(cached) == ANSWER
+
+
+def test_an_exception_from_fetch_is_not_stored(cache_dir, tmp_path):
+    failing = CountingFetch(tmp_path / 'calls', error=RuntimeError('boom'))
+    with pytest.raises(RuntimeError, match='boom'):
+        get_or_fetch(MATERIAL, failing, cache_dir)
+    assert _cached_files(cache_dir) == []
+    working = CountingFetch(tmp_path / 'calls')
+    assert get_or_fetch(MATERIAL, working, cache_dir)[0] == ANSWER
+    assert working.calls == 2  # the failed call and the one after it
+
+
+def _ask(material, fetch, directory, barrier, results):
+    barrier.wait()
+    results.put(get_or_fetch(material, fetch, directory)[0])
+
+
+@pytest.mark.parametrize('answer', [ANSWER, {'error': 'DialogTech API reported failed: Account suspended'}])
+def test_concurrent_workers_make_one_fetch(cache_dir, tmp_path, answer):
+    """Eight forks asking at the same moment: one fetches, the others wait and read.
+
+    An error answer is shared the same way, so a wrong secret costs one request too.
+    """
+    fetch = CountingFetch(tmp_path / 'calls', answer, seconds=0.5)
+    barrier, results = FORK.Barrier(8), FORK.Queue()
+    workers = [FORK.Process(target=_ask, args=(MATERIAL, fetch, cache_dir, barrier, results)) for dummy in range(8)]
+    for worker in workers:
+        worker.start()
+    answers = [results.get(timeout=60) for dummy in workers]
+    for worker in workers:
+        worker.join()
+    assert [worker.exitcode for worker in workers] == [0] * 8
+    assert answers == [answer] * 8
+    assert fetch.calls == 1
+
+
+def _report_run_id(results):
+    results.put(_run_cache.run_id())
+
+
+def test_workers_and_their_controller_share_the_run_id():
+    results = FORK.Queue()
+    worker = FORK.Process(target=_report_run_id, args=(results,))
+    worker.start()
+    in_worker = results.get(timeout=60)
+    worker.join()
+    pid, start = _run_cache.run_id().split('-')
+    assert in_worker == _run_cache.run_id()
+    assert int(pid) == os.getpid() and start == _run_cache.start_time(os.getpid())
+
+
+def test_a_process_not_forked_by_multiprocessing_is_its_own_run():
+    """ansible-playbook itself, templating in the controller: its own PID names the run."""
+    code = ('import os; from ansible_collections.dialogtech.api.plugins.module_utils import _run_cache; '
+            'print(os.getpid(), _run_cache.run_id())')
+    other = subprocess.run([sys.executable, '-c', code], capture_output=True, check=True, text=True,
+                           env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    pid, run = other.stdout.split()
+    assert run.startswith(pid + '-')
+    assert run != _run_cache.run_id()
+
+
+def test_an_orphaned_worker_does_not_share(cache_dir, fetch):
+    """A worker whose controller exited cannot trust that PID: no run id, no sharing."""
+    orphan_parent = mock.Mock(pid=os.getppid() + 1)
+    with mock.patch.object(multiprocessing, 'parent_process', return_value=orphan_parent):
+        assert _run_cache.run_id() is None
+        for dummy in range(2):
+            answer, note = get_or_fetch(MATERIAL, fetch, cache_dir)
+    assert answer == ANSWER and fetch.calls == 2
+    assert note == 'not shared: cannot identify the Ansible run'
+    assert not os.path.exists(cache_dir)
+
+
+def test_start_time_reads_past_a_command_name_with_spaces_and_parentheses(tmp_path):
+    script = tmp_path / 'odd) name ('
+    script.write_text('import sys; sys.stdin.read()')
+    child = subprocess.Popen([sys.executable, str(script)], stdin=subprocess.PIPE)
+    try:
+        with open('/proc/%d/stat' % child.pid, 'rb') as stat_file:
+            expected = stat_file.read().split(b') ')[-1].split()[19].decode()
+        assert _run_cache.start_time(child.pid) == expected
+    finally:
+        child.communicate(b'')
+
+
+def test_files_of_ended_runs_are_removed_on_a_miss(cache_dir, fetch):
+    ended = subprocess.run([sys.executable, '-c', 'import os; print(os.getpid())'], capture_output=True, check=True)
+    own = _run_cache.run_id()
+    get_or_fetch(MATERIAL, fetch, cache_dir)
+    stale = ['%s-12345-%s.json' % (ended.stdout.decode().strip(), 'a' * 64),
+             '%s-12345-%s.lock' % (ended.stdout.decode().strip(), 'a' * 64),
+             # the PID of this run with another start time: an earlier process with that PID
+             '%s-%d-%s.json' % (own.split('-')[0], int(own.split('-')[1]) + 1, 'b' * 64)]
+    for name in stale:
+        open(os.path.join(cache_dir, name), 'w').close()
+    kept = set(os.listdir(cache_dir)) - set(stale)
+    get_or_fetch(dict(MATERIAL, access_key='another'), fetch, cache_dir)  # a miss cleans up
+    remaining = set(os.listdir(cache_dir))
+    assert not remaining & set(stale)
+    assert kept < remaining
+
+
+def test_a_directory_others_can_read_is_refused(tmp_path, fetch):
+    shared = tmp_path / 'shared'
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o755)
+    with pytest.raises(RunCacheError, match=r'mode 0700, not owner \d+ mode 0755; .*run_cache=false'):
+        get_or_fetch(MATERIAL, fetch, str(shared))
+    assert fetch.calls == 0
+
+
+def test_a_symlink_is_refused(tmp_path, fetch):
+    target = tmp_path / 'target'
+    target.mkdir(mode=0o700)
+    (tmp_path / 'link').symlink_to(target)
+    with pytest.raises(RunCacheError, match='not a symlink'):
+        get_or_fetch(MATERIAL, fetch, str(tmp_path / 'link'))
+
+
+def test_a_directory_that_cannot_be_created_is_reported(tmp_path, fetch):
+    (tmp_path / 'file').write_text('')
+    with pytest.raises(RunCacheError, match='cannot create the run cache directory .*/file/cache'):
+        get_or_fetch(MATERIAL, fetch, str(tmp_path / 'file' / 'cache'))
+
+
+@pytest.mark.parametrize('runtime, expected', [
+    ('/run/user/1000', '/run/user/1000/dialogtech.api'),
+    (None, os.path.join('/tmp/x', 'dialogtech.api-%d' % os.geteuid())),
+    ('relative/dir', os.path.join('/tmp/x', 'dialogtech.api-%d' % os.geteuid())),
+])
+def test_default_directory(monkeypatch, runtime, expected):
+    monkeypatch.setattr(_run_cache.tempfile, 'gettempdir', lambda: '/tmp/x')
+    if runtime is None:
+        monkeypatch.delenv('XDG_RUNTIME_DIR', raising=False)
+    else:
+        monkeypatch.setenv('XDG_RUNTIME_DIR', runtime)
+    assert _run_cache.default_directory() == expected
