@@ -163,14 +163,14 @@ class LookupModule(LookupBase):
             try:
                 wanted.append(normalize_number(term))
             except ValueError as exc:
-                raise AnsibleError('dialogtech_sms_numbers: invalid term: %s' % exc)
+                raise AnsibleError('invalid term: %s' % exc)
 
         connection = {name: value for name, value in self.get_options().items() if name not in _LOOKUP_OPTIONS}
         if self.get_option('run_cache'):
             try:
                 answer, note = _run_cache.get_or_fetch(connection, _fetch, self.get_option('run_cache_dir'))
             except _run_cache.RunCacheError as exc:
-                raise AnsibleError('dialogtech_sms_numbers: %s' % exc)
+                raise AnsibleError(str(exc))
             display.vvv('dialogtech_sms_numbers: %s' % note)
         else:
             answer = _fetch(connection)
@@ -189,7 +189,7 @@ class LookupModule(LookupBase):
             if number in by_number:
                 found.append(by_number[number])
             elif on_missing == 'error':
-                raise AnsibleError('dialogtech_sms_numbers: the account has no SMS number %s' % number)
+                raise AnsibleError('the account has no SMS number %s' % number)
             elif on_missing == 'warn':
                 display.warning('dialogtech_sms_numbers: the account has no SMS number %s; left out' % number)
         return found

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The lookup through real ansible-playbook runs against the emulator serving this target's
+# accounts.json: one API request per run for 60 hosts and 12 forks, its behaviours, a
+# wrong secret at -vvvv, and the run cache directory checked for secrets and permissions.
+set -eu
+cd "$(dirname "$0")"
+if [ -z "${DIALOGTECH_EMULATOR_URL:-}" ]; then
+    DIALOGTECH_EMULATOR_DATA=$PWD/accounts.json exec ../../../../hack/with-emulator.sh "./$(basename "$0")" "$@"
+fi
+export DIALOGTECH_API_URL=$DIALOGTECH_EMULATOR_URL
+python=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}
+emulator=${DIALOGTECH_EMULATOR_URL%/ibp_api.php}/_emulator
+fail() { echo "dialogtech_sms_numbers: $*" >&2; exit 1; }
+
+workdir=$(mktemp -d)
+trap 'rm -rf "$workdir"' EXIT
+cache=$workdir/run_cache
+export DIALOGTECH_RUN_CACHE_DIR=$cache ANSIBLE_LOG_PATH=$workdir/ansible.log
+# Credentials from the environment, as users are told to pass secrets (-e is echoed at -vvvv).
+export DIALOGTECH_ACCESS_KEY=fleet DIALOGTECH_SECRET_ACCESS_KEY=fleet-SECRET-4d2e-canary
+WRONG=wrong-$RANDOM-$RANDOM-canary
+SECRETS="fleet-SECRET-4d2e-canary demo-SECRET-b81f-canary vendor-SECRET-07aa-canary $WRONG"
+
+api_requests() {
+    "$python" -c 'import json, sys, urllib.request; print(json.load(urllib.request.urlopen(sys.argv[1]))["requests"])' \
+        "$emulator/stats"
+}
+"$python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], data=b"")' "$emulator/reset"
+
+# 60 local hosts, each with one number of the fleet account (a string, as users write it).
+inventory=$workdir/inventory.yml
+{
+    echo 'fleet:'
+    echo '  vars: {ansible_connection: local}'
+    echo '  hosts:'
+    for i in $(seq 0 59); do printf "    h%02d: {sms_number: '%010d'}\n" "$i" $((5550000000 + i)); done
+} >"$inventory"
+
+# Two runs over the fleet at 12 forks: one request each, and the second run's answer is
+# fresh, not the first run's file.
+for run in 1 2; do
+    ansible-playbook -i "$inventory" -f 12 fleet.yml -vvv "$@" >"$workdir/fleet$run.out" 2>&1 \
+        || { cat "$workdir/fleet$run.out"; fail "fleet run $run failed"; }
+    grep -q 'ok=3 ' "$workdir/fleet$run.out" || fail "fleet run $run: no host ran all 3 tasks"
+    [ "$(grep -c 'ok=3 ' "$workdir/fleet$run.out")" -eq 60 ] || fail "fleet run $run: not all 60 hosts ran all 3 tasks"
+    [ "$(api_requests)" = "$run" ] || fail "after fleet run $run the API was asked $(api_requests) time(s), expected $run"
+    # -vvv shows where each lookup got the answer: one fetched it, all others read it.
+    [ "$(grep -c 'dialogtech_sms_numbers: fetched and shared in' "$workdir/fleet$run.out")" -eq 1 ] \
+        || fail "fleet run $run: expected exactly one lookup to fetch"
+    # Files of the first run are gone once the second run has fetched.
+    [ "$(find "$cache" -name '*.json' | wc -l)" -eq 1 ] || { ls -l "$cache"; fail "fleet run $run: stale cache files"; }
+done
+echo "dialogtech_sms_numbers: 2 runs over 60 hosts at 12 forks made $(api_requests) API requests"
+
+ansible-playbook lookup.yml "$@" >"$workdir/lookup.out" 2>&1 || { cat "$workdir/lookup.out"; fail "lookup.yml failed"; }
+grep -q 'the account has no SMS number 5550004321; left out' "$workdir/lookup.out" \
+    || { cat "$workdir/lookup.out"; fail "no on_missing=warn warning"; }
+grep -q '5550001234' "$workdir/lookup.out" && fail "on_missing=skip warned"
+
+# A wrong secret fails every host with the API's message after a single request, and
+# shows no secret even at -vvvv.
+before=$(api_requests)
+status=0
+DIALOGTECH_SECRET_ACCESS_KEY=$WRONG ansible-playbook -i "$inventory" -f 12 failing.yml -vvvv >"$workdir/failing.out" 2>&1 \
+    || status=$?
+[ "$status" -ne 0 ] || fail "the wrong secret did not fail the run"
+[ "$(grep -c "Invalid Access Key or Secret Access Key" "$workdir/failing.out")" -ge 60 ] \
+    || { cat "$workdir/failing.out"; fail "not every host failed with the API's message"; }
+[ "$(grep -c 'failed=1 ' "$workdir/failing.out")" -eq 60 ] || fail "not every host failed"
+[ "$(api_requests)" = $((before + 1)) ] || fail "the wrong secret made $(( $(api_requests) - before )) requests, expected 1"
+
+# The cache directory and its files are private; no file there, and no output or log,
+# holds a secret; the file names do not give the access keys away.
+[ "$(stat -c %a "$cache")" = 700 ] || fail "cache directory mode $(stat -c %a "$cache")"
+[ -z "$(find "$cache" -type f ! -perm 600)" ] || { ls -l "$cache"; fail "cache files not 0600"; }
+[ -n "$(find "$cache" -name '*.json')" ] || fail "no cache file to check"
+for secret in $SECRETS; do
+    if grep -rlF -- "$secret" "$workdir"; then
+        fail "a secret leaked into the files above"
+    fi
+done
+if find "$cache" | grep -E 'fleet|demo|vendor'; then
+    fail "cache file names show access keys"
+fi
+
+ansible-doc -t lookup dialogtech.api.dialogtech_sms_numbers >"$workdir/doc.out"
+for section in EXAMPLES 'RETURN VALUES' _raw on_missing run_cache; do
+    grep -q "$section" "$workdir/doc.out" || fail "ansible-doc shows no $section"
+done
+echo "dialogtech_sms_numbers: all checks passed; no secret in any output, log or cache file"
