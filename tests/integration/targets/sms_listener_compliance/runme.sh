@@ -84,6 +84,11 @@ run invalid fail -e scenario=invalid
 [[ "$(failed_task invalid)" == *'Validate sms_listener_compliance_expected_numbers'* ]] || fail "invalid: failed in $(failed_task invalid)"
 expect_in invalid "expected_numbers\[1\] .*is not a 10-digit US phone number"
 [ "$(api_requests)" = 0 ] || fail "invalid: the API was called $(api_requests) time(s)"
+# An empty list too: a templating slip must not pass as "all 0 numbers compliant".
+run empty fail -e scenario=invalid -e '{"sms_listener_compliance_expected_numbers": []}'
+[[ "$(failed_task empty)" == *'Validate sms_listener_compliance_expected_numbers'* ]] || fail "empty: failed in $(failed_task empty)"
+expect_in empty 'sms_listener_compliance_expected_numbers is empty; there is nothing to check'
+[ "$(api_requests)" = 0 ] || fail "empty: the API was called $(api_requests) time(s)"
 
 # No secret anywhere: -vvvv output, the log, the reports.  Positive control: -vvvv did
 # print the module's invocation, with the secret masked.
@@ -93,4 +98,4 @@ for secret in compliant-SECRET-7c1f-canary "$BROKEN_SECRET" "$WRONG"; do
         fail "a secret leaked into the files above"
     fi
 done
-echo "sms_listener_compliance: 7 runs as expected; no secret in their -vvvv output, log or reports"
+echo "sms_listener_compliance: 8 runs as expected; no secret in their -vvvv output, log or reports"

@@ -15,6 +15,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.dialogtech.api.plugins.filter.sms_listener import (
     KINDS,
     FilterModule,
+    normalise_expectations,
     sms_listener_compliance,
     sms_listener_junit,
     sms_listener_table,
@@ -67,6 +68,23 @@ def test_each_violation_kind(account, expectation, kind, expected, found):
     assert '1 %s' % kind in result['summary']
 
 
+@pytest.mark.parametrize('url, kind', [
+    ('HTTPS://sms.example.com/listener', None),
+    ('https://user@sms.example.com:8443/listener?x=1#y', None),
+    ('https://[2001:db8::1]/listener', None),
+    ('https://sms.example.com', None),
+    ('http://sms.example.com?to=listener', 'insecure_url'),
+    ('https:///listener', 'invalid_url'),
+    ('https://:443/listener', 'invalid_url'),
+    ('https://sms.example.com:port/', 'invalid_url'),
+    ('//sms.example.com/listener', 'invalid_url'),
+    ('https:/sms.example.com/listener', 'invalid_url'),
+])
+def test_what_counts_as_an_absolute_web_url(url, kind):
+    result = sms_listener_compliance([record('5559990000', url=url)], ['5559990000'])
+    assert [violation['kind'] for violation in result['violations']] == ([kind] if kind else [])
+
+
 def test_unexpected_number_only_with_fail_on_unexpected():
     account = [record('5559990000'), record('5559990009', url=None)]
     lenient = sms_listener_compliance(account, ['5559990000'])
@@ -93,8 +111,7 @@ def test_formatted_numbers_are_normalised():
     expected = ['(555) 999-0000', '555.999.0001', '+1 555 999 0002', {'number': '1-055-999-0003'}]
     result = sms_listener_compliance(account, expected)
     assert result['passed'] is True
-    assert [expectation['number'] for expectation in result['expected']] == [
-        '5559990000', '5559990001', '5559990002', '0559990003']
+    assert result['expected_numbers'] == ['5559990000', '5559990001', '5559990002', '0559990003']
 
 
 def test_exact_url_is_not_a_regex():
@@ -121,7 +138,7 @@ def test_default_url_applies_unless_the_item_sets_its_own():
                 {'number': '5559990002', 'url_regex': 'https://c[.]example[.]com/.*'}]
     result = sms_listener_compliance(account, expected, default_url='https://b.example.com/')
     assert kinds(result) == [('5559990000', 'url_mismatch')]
-    assert [(e['url'], e['url_regex']) for e in result['expected']] == [
+    assert [(e['url'], e['url_regex']) for e in normalise_expectations(expected, default_url='https://b.example.com/')] == [
         ('https://b.example.com/', None), ('https://b.example.com/', None), (None, 'https://c[.]example[.]com/.*')]
 
 
@@ -164,10 +181,9 @@ def test_repeated_number_counts_once():
 
 def test_normalised_expectations_evaluate_the_same():
     account = [record('5559990000', url='https://b.example.com/')]
-    first = sms_listener_compliance([], ['(555) 999-0000'], default_url=LISTENER)
-    again = sms_listener_compliance(account, first['expected'])
-    assert again['expected'] == first['expected']
-    assert kinds(again) == [('5559990000', 'url_mismatch')]
+    first = normalise_expectations(['(555) 999-0000'], default_url=LISTENER)
+    assert normalise_expectations(first) == first
+    assert kinds(sms_listener_compliance(account, first)) == [('5559990000', 'url_mismatch')]
 
 
 @pytest.mark.parametrize('expected, kwargs, message', [
@@ -286,7 +302,7 @@ def test_junit_survives_characters_xml_cannot_carry():
 def test_result_is_json_serialisable_with_the_documented_fields():
     result = json.loads(json.dumps(_every_kind()))
     assert set(result) == {'passed', 'checked', 'failed_numbers', 'violations', 'counts', 'unexpected_numbers',
-                           'expected', 'policy', 'summary'}
+                           'expected_numbers', 'policy', 'summary'}
     assert all(set(violation) == {'number', 'kind', 'expected', 'found'} for violation in result['violations'])
     assert re.match(r'SMS listener compliance failed: 7 violation\(s\) on 7 number\(s\), 7 number\(s\) expected',
                     result['summary'])
