@@ -10,6 +10,7 @@ promise to code outside the collection.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import traceback
@@ -326,7 +327,33 @@ class _SameOriginSession(_SessionBase):
         return target
 
 
+class _RedactingFilter(logging.Filter):
+    """Takes the secret out of urllib3's log records, which carry the request URL.
+
+    urllib3 logs every retry at WARNING and every request at DEBUG with the URL, and
+    with GET the URL holds the secret; in a lookup those records reach ANSIBLE_LOG_PATH.
+    """
+
+    def filter(self, record):
+        message = record.getMessage()
+        if 'secret_access_key=' in message:
+            record.msg, record.args = _SECRET_PARAMETER.sub(r'\1' + REDACTED, message), None
+        return True
+
+
+_URLLIB3_LOGGERS = ('urllib3.connection', 'urllib3.connectionpool', 'urllib3.poolmanager', 'urllib3.response',
+                    'urllib3.util.retry')
+
+
+def _redact_library_logs():
+    for name in _URLLIB3_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(existing, _RedactingFilter) for existing in logger.filters):
+            logger.addFilter(_RedactingFilter())
+
+
 def _session(options, deadline):
+    _redact_library_logs()
     retry = _BoundedRetry(
         total=options.retries, connect=options.retries, read=options.retries, status=options.retries,
         other=0,  # TLS and protocol failures: a retry gets the same answer

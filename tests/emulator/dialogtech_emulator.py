@@ -327,11 +327,20 @@ def load_accounts(path):
         return json.load(data)['accounts']
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # Clients that hang up early are what the slow, truncated and size-cap faults
+        # are for; only other errors deserve a traceback.
+        if not isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError)):
+            super().handle_error(request, client_address)
+
+
 def make_server(host, port, data, tls_cert=None, tls_key=None):
     """A server for the accounts in the data file; tests run it in a thread.  With a
     certificate (PEM, key in the same file unless ``tls_key``) it serves HTTPS."""
-    server = ThreadingHTTPServer((host, port), Handler)
-    server.daemon_threads = True
+    server = Server((host, port), Handler)
     server.emulator = Emulator(load_accounts(data))
     server.data_dir = Path(data).resolve().parent
     server.scheme = 'http'

@@ -502,6 +502,17 @@ def test_connection_closed_without_answer_is_retried(emulator, sleeps):
     assert stats(emulator)['requests'] == 2 and sleeps == [0.5]
 
 
+def test_library_logs_carry_no_secret(emulator, sleeps, caplog):
+    # urllib3 logs each retry at WARNING and each request at DEBUG, with the URL; in a
+    # lookup, Ansible writes those records to ANSIBLE_LOG_PATH.
+    caplog.set_level('DEBUG')
+    fetch_numbers(options(emulator.api_url, 'fault-drop-once'))
+    assert any(record.levelname == 'WARNING' and 'Retrying' in record.getMessage() for record in caplog.records)
+    assert 'secret_access_key=********' in caplog.text
+    for form in SECRET_FORMS:
+        assert form not in caplog.text
+
+
 def free_port():
     with socket.socket() as probe:
         probe.bind(('127.0.0.1', 0))
