@@ -50,16 +50,22 @@ tarball=$(cd "$(dirname "$tarball")" && pwd)/$(basename "$tarball")
 src=$work/src
 mkdir -p "$src/ansible_collections/$namespace"
 ln -s "$root" "$src/ansible_collections/$namespace/$name"
-# What users get: the tarball, installed.
-installed=$work/collections
+# What users get: the tarball, installed. Outside the checkout: antsibull-docs lists a
+# collection's files with git when it is inside a repository, and .build/ is ignored there.
+installed=$(mktemp -d "${TMPDIR:-/tmp}/dialogtech-lint.XXXXXX")
+trap 'rm -rf "$installed"' EXIT
 ANSIBLE_COLLECTIONS_PATH=$installed ansible-galaxy collection install --offline --force --collections-path "$installed" "$tarball" >/dev/null
 tree=$installed/ansible_collections/$namespace/$name
 
 failed=()
 gate() {  # name command...: run one gate, remember a failure, go on
-    local gate_name=$1; shift
+    local gate_name=$1 start=$SECONDS; shift
     echo "=== lint: $gate_name"
-    if "$@"; then echo "=== lint: $gate_name: ok"; else echo "=== lint: $gate_name: FAILED"; failed+=("$gate_name"); fi
+    if "$@"; then
+        echo "=== lint: $gate_name: ok ($((SECONDS - start)) s)"
+    else
+        echo "=== lint: $gate_name: FAILED ($((SECONDS - start)) s)"; failed+=("$gate_name")
+    fi
 }
 
 ansible_lint() {

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# The playbooks of docs/examples, run as the guides tell users to run them, against the
+# emulator's demo account; and the AWX credential type's injectors, rendered as AWX does.
+# What the guides say each run shows is asserted here, so the docs cannot drift.
+set -eu
+cd "$(dirname "$0")"
+if [ -z "${DIALOGTECH_EMULATOR_URL:-}" ]; then
+    exec ../../../../hack/with-emulator.sh "./$(basename "$0")" "$@"
+fi
+docs=$(cd ../../../../docs && pwd)
+python=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}
+emulator=${DIALOGTECH_EMULATOR_URL%/ibp_api.php}/_emulator
+SECRET=demo-secret-key
+
+workdir=$(mktemp -d)
+trap 'rm -rf "$workdir"' EXIT
+# Users run the examples from a copy of the folder (the vault file and reports go there).
+cp "$docs"/examples/*.yml "$workdir/"
+cd "$workdir"
+export ANSIBLE_LOG_PATH=$workdir/ansible.log ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
+export DIALOGTECH_API_URL=$DIALOGTECH_EMULATOR_URL
+
+fail() { echo "docs_examples: $*" >&2; exit 1; }
+reset_emulator() { "$python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], data=b"")' "$emulator/reset"; }
+api_requests() {
+    "$python" -c 'import json, sys, urllib.request; print(json.load(urllib.request.urlopen(sys.argv[1]))["requests"])' \
+        "$emulator/stats"
+}
+# run NAME pass|fail COMMAND...: output to NAME.out; the exit status must be as expected.
+run() {
+    local name=$1 expect=$2 status=0
+    shift 2
+    "$@" >"$name.out" 2>&1 || status=$?
+    case "$expect:$status" in
+        pass:0) ;;
+        fail:0) cat "$name.out"; fail "$name: expected the run to fail" ;;
+        pass:*) cat "$name.out"; fail "$name: expected the run to pass (exit $status)" ;;
+        fail:*) ;;
+    esac
+}
+expect_in() {  # NAME TEXT
+    grep -qF -- "$2" "$1.out" || { cat "$1.out"; fail "$1: no '$2' in the output above"; }
+}
+
+with_env_credentials() { DIALOGTECH_ACCESS_KEY=demo-access-key DIALOGTECH_SECRET_ACCESS_KEY=$SECRET "$@"; }
+
+# README quickstart / getting-started.md. The callback prints the table as lines, as `make demo` shows it.
+run demo pass with_env_credentials env ANSIBLE_CALLBACK_RESULT_FORMAT=yaml ansible-playbook demo.yml
+expect_in demo 'NUMBER        SMS       LISTENER URL'
+expect_in demo '0559990003    enabled   http://legacy.example.com/sms.php'
+expect_in demo '4 number(s); the API says: [4] Number(s) Returned'
+
+# module.md
+run module pass with_env_credentials ansible-playbook -i inventory.yml module.yml
+expect_in module '5559990000, 5559990001: present, SMS enabled'
+expect_in module 'SMS is disabled on 1 number(s): 5559990002'
+
+# lookup.md: per-host lookups on 2 hosts and 2 more lookups, one API request in the run.
+reset_emulator
+run lookup pass with_env_credentials ansible-playbook -i inventory.yml -f 10 lookup.yml
+expect_in lookup 'gateway-a: 5559990000 -> https://sms.example.com/listener'
+expect_in lookup 'gateway-b: 5559990001 -> https://sms.example.com/listener'
+expect_in lookup '0559990003: http://legacy.example.com/sms.php'
+expect_in lookup '5550000000'   # the on_missing=warn warning
+requests=$(api_requests)
+[ "$requests" -eq 1 ] || { cat lookup.out; fail "lookup.yml made $requests API requests, the guide says 1"; }
+
+# credentials.md: Ansible Vault + module_defaults + the lookup's variables; no keys in the environment.
+printf 'vault-password-%s\n' "$RANDOM$RANDOM" >vault-password
+printf 'dialogtech_access_key: demo-access-key\ndialogtech_secret_access_key: %s\n' "$SECRET" \
+    | ansible-vault encrypt --vault-password-file vault-password --output dialogtech-credentials.vault.yml - >/dev/null
+grep -q '^\$ANSIBLE_VAULT' dialogtech-credentials.vault.yml || fail "ansible-vault did not encrypt the credentials file"
+run credentials pass env -u DIALOGTECH_ACCESS_KEY -u DIALOGTECH_SECRET_ACCESS_KEY \
+    ansible-playbook credentials.yml --vault-password-file vault-password
+expect_in credentials '4 number(s), the same from the module and the lookup'
+
+# credentials.md, AWX: the credential type's injectors rendered with sample inputs as AWX
+# does (Jinja2 over the inputs), then the quickstart playbook with only that environment.
+"$python" - "$docs/awx-credential-type.yml" "$DIALOGTECH_EMULATOR_URL" "$SECRET" >awx.env <<'PY'
+import shlex, sys
+import jinja2, yaml
+with open(sys.argv[1]) as f:
+    credential_type = yaml.safe_load(f)
+fields = {field['id']: field for field in credential_type['inputs']['fields']}
+assert fields['secret_access_key'].get('secret') is True, 'the secret input must be secret: true'
+assert set(credential_type['inputs']['required']) == {'access_key', 'secret_access_key'}
+env = credential_type['injectors']['env']
+assert set(env) == {'DIALOGTECH_ACCESS_KEY', 'DIALOGTECH_SECRET_ACCESS_KEY', 'DIALOGTECH_API_URL'}, env
+render = lambda inputs: {name: jinja2.Template(value).render(**inputs) for name, value in env.items()}
+blank = render(dict(access_key='k', secret_access_key='s', api_url=''))
+assert blank['DIALOGTECH_API_URL'] == fields['api_url']['default'] == 'https://secure.dialogtech.com/ibp_api.php', blank
+for name, value in render(dict(access_key='demo-access-key', secret_access_key=sys.argv[3], api_url=sys.argv[2])).items():
+    print('%s=%s' % (name, shlex.quote(value)))
+PY
+run awx pass env -u DIALOGTECH_ACCESS_KEY -u DIALOGTECH_SECRET_ACCESS_KEY -u DIALOGTECH_API_URL \
+    sh -c 'set -a && . ./awx.env && exec ansible-playbook demo.yml'
+expect_in awx 'Number(s) Returned'
+rm awx.env
+
+# compliance-role.md: the deployment passes (both gateways' numbers forward to the listener).
+run compliance_deploy pass with_env_credentials ansible-playbook -i inventory.yml compliance_deploy.yml
+expect_in compliance_deploy 'SMS listener compliance passed'
+expect_in compliance_deploy 'the account has 4 number(s)'
+
+# compliance-role.md, CI: 0559990003 forwards over plain http, so the job fails and the
+# reports say why; in report-only mode it passes with the same reports.
+check_reports() {  # NAME
+    "$python" - "reports/sms-compliance.xml" "reports/sms-compliance.json" <<'PY' || { cat "$1.out"; fail "$1: reports differ from the guide"; }
+import json, sys
+import xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+suite = root if root.tag == 'testsuite' else root.find('testsuite')
+cases = suite.findall('testcase')
+failed = [case for case in cases if case.find('failure') is not None]
+assert len(cases) == 5 and int(suite.get('tests')) == 5, ET.tostring(root)
+assert len(failed) == 1 and int(suite.get('failures')) == 1, ET.tostring(root)
+assert '0559990003' in failed[0].get('name'), failed[0].get('name')
+assert 'insecure_url' in ET.tostring(failed[0], encoding='unicode')
+report = json.load(open(sys.argv[2]))
+assert report['passed'] is False and report['checked'] == 4, report
+assert sorted(v['kind'] for v in report['violations']) == ['insecure_url', 'url_mismatch'], report['violations']
+PY
+}
+mkdir reports
+run compliance_ci fail with_env_credentials ansible-playbook compliance_ci.yml
+expect_in compliance_ci 'Assert SMS listener compliance'
+expect_in compliance_ci 'insecure_url'
+check_reports compliance_ci
+rm -rf reports
+run compliance_ci_report_only pass with_env_credentials \
+    ansible-playbook compliance_ci.yml -e sms_listener_compliance_report_only=true
+check_reports compliance_ci_report_only
+
+# No run may show or write the secret: outputs, the log, the reports.
+if grep -rlF "$SECRET" .; then
+    fail "the secret leaked into the files above"
+fi
+echo "docs_examples: all example playbooks ran as the guides say"
