@@ -40,32 +40,40 @@ options:
     choices: [GET, POST]
   timeout:
     description:
-      - Seconds to wait for the connection and for each read from the API.
+      - Seconds to wait for the connection and for each read from the API. A server
+        that sends nothing for this long fails the call with a message saying it timed
+        out; that is not retried.
     type: float
     default: 30
   total_timeout:
     description:
       - Upper bound in seconds on the whole call, retries and their waits included.
-        No new attempt starts and no wait begins that would pass it.
+        No wait for a retry begins that would end after it, and reading the response
+        stops once it has passed; an attempt under way can still take up to O(timeout).
     type: float
     default: 120
   retries:
     description:
-      - How often to retry after a connection error or an HTTP 429, 502, 503 or 504
-        answer, with exponential backoff (0.5 s, 1 s, 2 s, ...) and honouring a
-        C(Retry-After) header of at most 30 seconds.
-      - Other HTTP errors and an API C(failed) result are never retried.
+      - How often to retry after a connection error (refused, reset, closed before an
+        answer) or an HTTP 429, 502, 503 or 504 answer, with exponential backoff
+        (0.5 s, 1 s, 2 s, ...) or, on 429 and 503, the wait the server asks for in
+        C(Retry-After), at most 30 seconds.
+      - Other HTTP errors, TLS errors, timeouts and an API C(failed) result are never
+        retried.
     type: int
     default: 3
   validate_certs:
     description:
       - Whether to verify the API's TLS certificate. Leave on outside of tests.
+      - V(false) turns verification off even when O(ca_path) is set.
     type: bool
     default: true
   ca_path:
     description:
       - PEM file of the CA certificates to trust instead of the system's, for a
         TLS-intercepting proxy or a private CA.
+      - If not set, the E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) environment
+        variable is used, else the CA bundle of the C(certifi) package.
     type: path
   max_response_bytes:
     description:
@@ -74,8 +82,13 @@ options:
     type: int
     default: 67108864
 notes:
-  - Proxies are taken from the standard E(HTTPS_PROXY), E(HTTP_PROXY) and E(NO_PROXY)
-    environment variables.
+  - Proxies are taken from the standard environment variables E(HTTPS_PROXY) (for
+    V(https://) URLs), E(HTTP_PROXY) (for V(http://)), E(ALL_PROXY) and E(NO_PROXY),
+    or their lower-case forms, where the call runs (the controller for lookups).
+  - A redirect is followed only within the origin (scheme, host and port) of O(api_url);
+    one elsewhere, or from V(https://) to V(http://), fails the call rather than send
+    the credentials there.
+  - Failures and what to do about them are described in C(docs/troubleshooting.md).
 requirements:
   - requests
   - defusedxml

@@ -527,6 +527,21 @@ def test_connection_refused_is_retried_then_reported(sleeps):
     assert sleeps == [0.5, 1.0, 2.0]
 
 
+def test_connection_retries_stop_before_total_timeout(sleeps):
+    port = free_port()
+    message = fetch_error(options('http://127.0.0.1:%d/ibp_api.php' % port, total_timeout=0.9))
+    assert message == ('DialogTech API at http://127.0.0.1:%d: gave up after 2 attempt(s) (the last got no answer): '
+                       'waiting 1 seconds for another would pass total_timeout=0.9' % port)
+    assert sleeps == [0.5]
+
+
+def test_body_still_arriving_at_total_timeout(emulator):
+    # The server pauses 3 seconds mid-body, within timeout but past total_timeout.
+    message = fetch_error(options(emulator.api_url, 'fault-slow-body', timeout=10, total_timeout=1))
+    assert message == ('DialogTech API at http://127.0.0.1:%d: gave up reading the response after total_timeout=1 '
+                       'seconds' % emulator.server_address[1])
+
+
 @pytest.mark.parametrize('account', ['fault-slow-headers', 'fault-slow-body'])
 def test_hung_server_times_out_once_and_says_after_how_long(emulator, account):
     message = fetch_error(options(emulator.api_url, account, timeout=0.3))
