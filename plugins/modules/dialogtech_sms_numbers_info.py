@@ -16,7 +16,7 @@ description:
   - Reads only; never changes anything. It does not set facts; C(register) the result,
     or use the P(dialogtech.api.sms_listener_compliance#role) role, which sets facts.
   - The module talks to the API, not to the target host, so run it with
-    C(delegate_to: localhost) and C(run_once: true).
+    C(delegate_to=localhost) and C(run_once=true).
 author:
   - dialogtech.api contributors
 options:
@@ -51,7 +51,6 @@ attributes:
 seealso:
   - plugin: dialogtech.api.dialogtech_sms_numbers
     plugin_type: lookup
-  - role: dialogtech.api.sms_listener_compliance
 '''
 
 EXAMPLES = r'''
