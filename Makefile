@@ -92,3 +92,19 @@ demo: install
 
 clean:
 	rm -rf $(BUILD) $(VENV) tests/output
+
+# --- Benchmarks (benchmarks/run.py; results and how to read them: benchmarks/RESULTS.md) ---
+# In a venv of their own, made by benchmarks/setup.sh: the baselines need ansible.utils and
+# xmltodict, which are not in the pinned development set. `bench` is the full suite (under
+# 15 minutes on 2 cores); `bench-quick` runs it at a reduced scale as a smoke test.
+BENCH := $(BUILD)/bench
+
+.PHONY: bench bench-quick
+
+bench:
+	PYTHON=$(PYTHON) benchmarks/setup.sh $(BENCH) >/dev/null
+	$(BENCH)/venv/bin/python benchmarks/run.py --json $(BENCH)/results.json --plot $(BENCH)/cost-growth.png
+
+bench-quick:
+	PYTHON=$(PYTHON) benchmarks/setup.sh $(BENCH) >/dev/null
+	$(BENCH)/venv/bin/python benchmarks/run.py --quick --json $(BENCH)/results-quick.json
