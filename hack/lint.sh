@@ -8,9 +8,8 @@
 #   5. galaxy-importer on the built tarball: any error or warning fails;
 #   6. ansible-builder create of docs/execution-environment.yml, and ansible-builder
 #      introspect of the installed collection finds its Python and system requirements.
-# The tools come from requirements/lint.txt, in a venv of their own so that they cannot
-# change the ansible-core that .venv pins for the tests; it is (re)installed when that file
-# changes. All gates run even when one fails; the exit status says whether any failed.
+# The tools come from requirements/lint.txt, in a venv of their own (hack/lint-venv.sh).
+# All gates run even when one fails; the exit status says whether any failed.
 #
 # Usage: hack/lint.sh [TARBALL]   (default: build one from the checkout)
 # Environment: LINT_VENV (default .build/lint-venv), PYTHON (default python3.11).
@@ -18,15 +17,10 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-venv=${LINT_VENV:-$root/.build/lint-venv}
 work=$root/.build/lint
 die() { echo "lint: $*" >&2; exit 1; }
 
-if ! cmp -s requirements/lint.txt "$venv/.requirements" 2>/dev/null; then
-    test -x "$venv/bin/python" || "${PYTHON:-python3.11}" -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet -r requirements/lint.txt
-    cp requirements/lint.txt "$venv/.requirements"
-fi
+venv=$(hack/lint-venv.sh)
 export PATH=$venv/bin:$PATH
 # Plain output for logs.
 export NO_COLOR=1 ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0
