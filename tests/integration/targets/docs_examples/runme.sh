@@ -12,6 +12,33 @@ python=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}
 emulator=${DIALOGTECH_EMULATOR_URL%/ibp_api.php}/_emulator
 SECRET=demo-secret-key
 
+# The guides quote the example files they link to; a quote must still match its file.
+# A ```yaml block right after a paragraph that links a .yml file must be a run of that
+# file's lines (comments, blank lines and the document marker aside).
+"$python" - "$docs" <<'PY'
+import glob, os, re, sys
+docs = sys.argv[1]
+def lines(text):
+    return [line.rstrip() for line in text.splitlines()
+            if line.strip() and line.strip() != '---' and not line.lstrip().startswith('#')]
+checked, bad = 0, []
+for guide in sorted(glob.glob(os.path.join(docs, '*.md'))):
+    text = open(guide).read()
+    for match in re.finditer(r'((?:^[^\n`][^\n]*\n)+)\n```yaml\n([\s\S]*?)^```', text, re.M):
+        link = re.search(r'\]\(([^)#]+\.yml)\)', match.group(1))
+        if not link:
+            continue
+        target = os.path.normpath(os.path.join(docs, link.group(1)))
+        quoted, whole = lines(match.group(2)), lines(open(target).read())
+        checked += 1
+        if not any(whole[i:i + len(quoted)] == quoted for i in range(len(whole) - len(quoted) + 1)):
+            bad.append('%s quotes %s, but the file no longer has those lines' % (os.path.basename(guide), link.group(1)))
+print('docs_examples: %d quoted example(s) checked against their files' % checked)
+assert checked >= 6, 'expected the guides to quote at least 6 example files'
+if bad:
+    sys.exit('\n'.join(bad))
+PY
+
 workdir=$(mktemp -d)
 trap 'rm -rf "$workdir"' EXIT
 # Users run the examples from a copy of the folder (the vault file and reports go there).
