@@ -96,7 +96,7 @@ requests=$(api_requests)
 printf 'vault-password-%s\n' "$RANDOM$RANDOM" >vault-password
 printf 'dialogtech_access_key: demo-access-key\ndialogtech_secret_access_key: %s\n' "$SECRET" \
     | ansible-vault encrypt --vault-password-file vault-password --output dialogtech-credentials.vault.yml - >/dev/null
-grep -q '^\$ANSIBLE_VAULT' dialogtech-credentials.vault.yml || fail "ansible-vault did not encrypt the credentials file"
+grep -q '^.ANSIBLE_VAULT;' dialogtech-credentials.vault.yml || fail "ansible-vault did not encrypt the credentials file"
 run credentials pass env -u DIALOGTECH_ACCESS_KEY -u DIALOGTECH_SECRET_ACCESS_KEY \
     ansible-playbook credentials.yml --vault-password-file vault-password
 expect_in credentials '4 number(s), the same from the module and the lookup'
