@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A stdlib-only emulator of DialogTech's ``ibp_api.php`` for tests, demos and benchmarks.
 
     python tests/emulator/dialogtech_emulator.py --port 0 --data tests/emulator/accounts.json
@@ -353,7 +352,7 @@ def make_server(host, port, data, tls_cert=None, tls_key=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--host', default='127.0.0.1')
     parser.add_argument('--port', type=int, default=0, help='0 picks a free port')
     parser.add_argument('--data', type=Path, default=Path(__file__).with_name('accounts.json'),

@@ -10,7 +10,6 @@ import builtins
 import importlib.util
 import io
 import json
-import os
 import shutil
 import socket
 import subprocess
