@@ -240,11 +240,12 @@ def _origin(url):
 
 def _same_origin(url, other):
     """Whether two URLs share scheme, host and port (explicit default ports included)."""
-    first, second = urlsplit(url), urlsplit(other)
-    return (first.scheme.lower() == second.scheme.lower()
-            and (first.hostname or '') == (second.hostname or '')
-            and (first.port or _DEFAULT_PORTS.get(first.scheme.lower()))
-            == (second.port or _DEFAULT_PORTS.get(second.scheme.lower())))
+    try:
+        origins = [(parts.scheme.lower(), parts.hostname or '', parts.port or _DEFAULT_PORTS.get(parts.scheme.lower()))
+                   for parts in (urlsplit(url), urlsplit(other))]
+    except ValueError:  # an invalid port, in a Location header the server chose
+        return False
+    return origins[0] == origins[1]
 
 
 def _excerpt(body, secret):
