@@ -9,7 +9,7 @@ SANITY_PYTHONS ?= 3.8 3.9 3.10 3.11 3.12 3.13
 VENV   := .venv
 BIN    := $(CURDIR)/$(VENV)/bin
 BUILD  := .build
-# The layout ansible-test insists on; the collection is copied there by hack/sync-test-tree.sh.
+# The layout ansible-test insists on; `install` copies the checkout there.
 TREE   := $(BUILD)/ansible_collections/dialogtech/api
 VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml | tr -d "\"'")
 TARBALL := $(BUILD)/dialogtech-api-$(VERSION).tar.gz
@@ -43,7 +43,7 @@ build: venv
 
 install: build
 	$(BIN)/ansible-galaxy collection install --offline --force --collections-path $(BUILD)/collections $(TARBALL)
-	hack/sync-test-tree.sh $(BUILD) >/dev/null
+	hack/sync-test-tree.sh $(TREE)
 
 # lint last: the tests report first, then the ecosystem gates.
 test: sanity unit integration lint

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Recreate the tree ansible-test runs from: DEST/ansible_collections/<namespace>/<name>.
+# Recreate the tree ansible-test runs from, .../ansible_collections/<namespace>/<name>.
 #
 # ansible-test only accepts a collection checked out under ansible_collections/NS/NAME, and
 # it lists the collection's files with git when it finds a .git above the collection. This
@@ -10,16 +10,15 @@
 # The copy holds the files git sees in this checkout: tracked and untracked-not-ignored,
 # without deleted ones. It is rebuilt from scratch each time so deleted files disappear.
 #
-# Usage: hack/sync-test-tree.sh DEST
+# Usage: hack/sync-test-tree.sh TREE   (e.g. .build/ansible_collections/dialogtech/api)
 set -euo pipefail
 
-root=$(cd "$(dirname "$0")/.." && pwd)
-dest=${1:?usage: $0 DEST}
-cd "$root"
-
-read -r namespace name < <(sed -n -e 's/^namespace: *//p' -e 's/^name: *//p' galaxy.yml | tr -d "\"'" | paste -sd ' ')
-[ -n "${name:-}" ] || { echo "sync-test-tree: cannot read namespace/name from galaxy.yml" >&2; exit 1; }
-tree=$dest/ansible_collections/$namespace/$name
+tree=$(realpath -m "${1:?usage: $0 TREE}")
+case "$tree" in
+    */ansible_collections/*/*) ;;
+    *) echo "sync-test-tree: $tree is not .../ansible_collections/NAMESPACE/NAME" >&2; exit 1 ;;
+esac
+cd "$(dirname "$0")/.."
 
 rm -rf "$tree"
 mkdir -p "$tree"
@@ -30,4 +29,3 @@ git ls-files -z --cached --others --exclude-standard \
       done \
     | xargs -0 -r cp -P --parents -t "$tree"
 git -C "$tree" init -q
-echo "$tree"
