@@ -143,7 +143,7 @@ galaxy_import() {
         echo "galaxy-importer reported the warnings/errors above"
         return 1
     fi
-    grep -q 'Done' "$log" || { echo "galaxy-importer did not finish"; return 1; }
+    grep -q 'Importer processing completed successfully' "$log" || { echo "galaxy-importer did not finish"; return 1; }
 }
 
 # `create` writes the build context without a container engine; introspect reads the
