@@ -4,8 +4,13 @@
 # then a search of all output and every file the run wrote for the secret.
 set -eu
 cd "$(dirname "$0")"
+# The collection root: four levels up in a checkout; ansible-test runs a copy of
+# tests/integration under <root>/tests/output/.tmp/integration/<target>-<random>/.
+root=$(cd ../../../.. && pwd)
+case $root in */tests/output/.tmp/integration/*) root=${root%%/tests/output/.tmp/integration/*} ;; esac
+faults=$root/tests/emulator/faults.json
 if [ -z "${DIALOGTECH_EMULATOR_URL:-}" ]; then
-    DIALOGTECH_EMULATOR_DATA=$PWD/../../../emulator/faults.json exec ../../../../hack/with-emulator.sh "./$(basename "$0")" "$@"
+    DIALOGTECH_EMULATOR_DATA=$faults exec "$root/hack/with-emulator.sh" "./$(basename "$0")" "$@"
 fi
 python=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}
 fail() { echo "reliability: $*" >&2; exit 1; }
@@ -13,7 +18,7 @@ fail() { echo "reliability: $*" >&2; exit 1; }
 # Everything the runs write goes under workdir: output, log, run cache, Ansible's temp
 # files, so the leak search below covers it all.
 workdir=$(mktemp -d)
-trap '[ -n "${KEEP_WORKDIR:-}" ] || rm -rf "$workdir"' EXIT
+trap '[ -n "${KEEP_WORKDIR:-}" ] || rm -rf "$workdir"' EXIT  # KEEP_WORKDIR=1: keep it to look into
 mkdir "$workdir/home" "$workdir/tmp"
 export ANSIBLE_LOG_PATH=$workdir/ansible.log ANSIBLE_HOME=$workdir/home ANSIBLE_LOCAL_TEMP=$workdir/tmp \
     ANSIBLE_REMOTE_TEMP=$workdir/tmp DIALOGTECH_RUN_CACHE_DIR=$workdir/run_cache TMPDIR=$workdir/tmp
@@ -21,7 +26,7 @@ export ANSIBLE_LOG_PATH=$workdir/ansible.log ANSIBLE_HOME=$workdir/home ANSIBLE_
 # (ansible-playbook echoes `-e` values at -vvvv).  Distinctive, and with characters that
 # URL encoding changes, so its encoded forms are searched for too.
 secret=$("$python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["accounts"][0]["secret_access_key"])' \
-    ../../../emulator/faults.json)
+    "$faults")
 export DIALOGTECH_SECRET_ACCESS_KEY=$secret
 secret_forms=$("$python" -c 'import sys; from urllib.parse import quote, quote_plus; s = sys.argv[1]
 print("\n".join(sorted({s, quote_plus(s), quote(s, safe=""), quote(s)})))' "$secret")
