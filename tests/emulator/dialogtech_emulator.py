@@ -3,7 +3,7 @@
     python tests/emulator/dialogtech_emulator.py --port 0 --data tests/emulator/accounts.json
 
 prints the bound API URL (``http://127.0.0.1:PORT/ibp_api.php``) as its first line and
-serves until SIGTERM/SIGINT.  Accounts come from a JSON data file (see accounts.json);
+serves until SIGTERM/SIGINT; with ``--tls-cert`` (and ``--tls-key``) it serves HTTPS.  Accounts come from a JSON data file (see accounts.json);
 each may name a ``fault`` to misbehave in a chosen way.  Besides the API it serves:
 
 - ``GET /_emulator/stats``: requests counted per access key, per path, and in total,
