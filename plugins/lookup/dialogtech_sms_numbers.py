@@ -18,7 +18,7 @@ description:
   - Makes one API request per account per C(ansible-playbook) run, however many hosts and
     forks ask; see O(run_cache).
 author:
-  - dialogtech.api contributors
+  - dialogtech.api contributors (@dialogtech-api)
 options:
   _terms:
     description:

@@ -29,8 +29,8 @@ FORK = multiprocessing.get_context('fork')  # Ansible's workers are forked, so a
 class CountingFetch(object):
     """A fetch that appends a line per call to a file, so calls in any process count."""
 
-    def __init__(self, path, answer=ANSWER, error=None, seconds=0):
-        self.path, self.answer, self.error, self.seconds = str(path), answer, error, seconds
+    def __init__(self, path, answer=None, error=None, seconds=0):
+        self.path, self.answer, self.error, self.seconds = str(path), answer or ANSWER, error, seconds
 
     def __call__(self, material):
         with open(self.path, 'a') as calls:
