@@ -177,7 +177,7 @@ class LookupModule(LookupBase):
         if 'error' in answer:
             raise AnsibleError(answer['error'])
 
-        numbers = [dict(zip(('number', 'sms_enabled', 'url'), record)) for record in answer['numbers']]
+        numbers = answer['numbers']
         if not wanted:
             return numbers
         by_number = {}
@@ -196,7 +196,8 @@ class LookupModule(LookupBase):
 
 
 def _fetch(connection):
-    """The API's answer as a JSON-ready dict: the numbers as records, or the error message.
+    """The API's answer as a JSON-ready dict: the numbers as the module returns them, or
+    the error message.
 
     A DialogTechError is an answer too (its message is safe to store and show): cached
     for the run, the other workers fail with it instead of each asking the API again.
@@ -208,6 +209,7 @@ def _fetch(connection):
     from ansible_collections.dialogtech.api.plugins.module_utils._client import (
         ConnectionOptions,
         DialogTechError,
+        as_dicts,
         fetch_numbers,
         missing_libraries,
     )
@@ -220,4 +222,4 @@ def _fetch(connection):
         result = fetch_numbers(ConnectionOptions(**{name: connection[name] for name in ConnectionOptions._fields}))
     except DialogTechError as exc:
         return {'error': str(exc)}
-    return {'numbers': [list(number) for number in result.numbers]}
+    return {'numbers': as_dicts(result.numbers)}

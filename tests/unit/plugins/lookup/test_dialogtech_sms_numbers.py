@@ -232,7 +232,8 @@ HIT_SCRIPT = textwrap.dedent('''
     options = {'access_key': 'a', 'secret_access_key': 's', 'run_cache_dir': sys.argv[3],
                'api_url': 'http://127.0.0.1:1/ibp_api.php', 'retries': 0}
 
-    real_fetch, module._fetch = module._fetch, lambda connection: {'numbers': [['5559990000', True, None]]}
+    answer = {'numbers': [{'number': '5559990000', 'sms_enabled': True, 'url': None}]}
+    real_fetch, module._fetch = module._fetch, lambda connection: answer
     lookup.run([], {}, **options)  # the controller fills the cache without the client
     module._fetch = real_fetch
 

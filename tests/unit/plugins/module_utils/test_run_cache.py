@@ -22,7 +22,7 @@ from ansible_collections.dialogtech.api.plugins.module_utils._run_cache import R
 
 SECRET = 'run-cache-SECRET-canary'
 MATERIAL = {'api_url': 'http://127.0.0.1:1/ibp_api.php', 'access_key': 'ACCESS-canary', 'secret_access_key': SECRET}
-ANSWER = {'numbers': [['5559990000', True, 'https://sms.example.com/listener']]}
+ANSWER = {'numbers': [{'number': '5559990000', 'sms_enabled': True, 'url': 'https://sms.example.com/listener'}]}
 FORK = multiprocessing.get_context('fork')  # Ansible's workers are forked, so are these
 
 
