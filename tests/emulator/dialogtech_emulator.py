@@ -194,13 +194,16 @@ class Handler(BaseHTTPRequestHandler):
         return '%s://%s:%d' % (self.server.scheme, host, port)
 
     def send_body(self, body, status=200, content_type='text/xml; charset=UTF-8', headers=()):
+        self.send_head([('Content-Length', str(len(body)))] + list(headers), status, content_type)
+        self.wfile.write(body)
+
+    def send_head(self, headers, status=200, content_type='text/xml; charset=UTF-8'):
+        """Status line and headers only, for faults that then write the body their own way."""
         self.send_response(status)
         self.send_header('Content-Type', content_type)
-        self.send_header('Content-Length', str(len(body)))
         for name, value in headers:
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(body)
 
 
 def fault_http_status(handler, account, fault, query):
@@ -248,10 +251,7 @@ def fault_slow(handler, account, fault, query):
     if fault.get('where', 'headers') == 'headers':
         time.sleep(float(fault['delay']))
         return handler.send_body(body)
-    handler.send_response(200)
-    handler.send_header('Content-Type', 'text/xml; charset=UTF-8')
-    handler.send_header('Content-Length', str(len(body)))
-    handler.end_headers()
+    handler.send_head([('Content-Length', str(len(body)))])
     handler.wfile.write(body[:len(body) // 2])
     handler.wfile.flush()
     time.sleep(float(fault['delay']))
@@ -267,10 +267,7 @@ def fault_truncated(handler, account, fault, query):
     cut = body[:int(fault['bytes'])]
     if fault.get('connection', 'complete') == 'complete':
         return handler.send_body(cut)
-    handler.send_response(200)
-    handler.send_header('Content-Type', 'text/xml; charset=UTF-8')
-    handler.send_header('Content-Length', str(len(body)))
-    handler.end_headers()
+    handler.send_head([('Content-Length', str(len(body)))])
     handler.wfile.write(cut)
     handler.close_connection = True
 
@@ -279,10 +276,7 @@ def fault_chunked(handler, account, fault, query):
     """``{"kind": "chunked"}``: the success body in chunked transfer encoding, so the
     client learns its size only while reading it (no Content-Length)."""
     body = handler.emulator.body_for(account)
-    handler.send_response(200)
-    handler.send_header('Content-Type', 'text/xml; charset=UTF-8')
-    handler.send_header('Transfer-Encoding', 'chunked')
-    handler.end_headers()
+    handler.send_head([('Transfer-Encoding', 'chunked')])
     size = int(fault.get('chunk_bytes', 4096))
     for offset in range(0, len(body), size):
         piece = body[offset:offset + size]
