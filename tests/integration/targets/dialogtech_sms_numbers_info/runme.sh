@@ -3,7 +3,7 @@
 set -eu
 cd "$(dirname "$0")"
 if [ -z "${DIALOGTECH_EMULATOR_URL:-}" ]; then
-    exec ../../../../hack/with-emulator.sh "$0" "$@"
+    exec ../../../../hack/with-emulator.sh "./$(basename "$0")" "$@"
 fi
 export DIALOGTECH_API_URL=$DIALOGTECH_EMULATOR_URL
 
