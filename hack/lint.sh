@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The ecosystem quality gates of the collection (`make lint`), all offline:
+#   0. the tarball holds the collection only (no tests, emulator data, venvs, caches);
 #   1. ansible-lint, production profile (.ansible-lint), over the whole repository;
 #   2. antsibull-changelog lint of the fragments and of changelogs/changelog.yaml;
 #   3. antsibull-docs lint-collection-docs --plugin-docs, validating collection references;
@@ -161,6 +162,21 @@ execution_environment() {
     done
 }
 
+# The tarball is what users install: the collection and its metadata, nothing of the
+# development tree (tests, emulator data, venvs, build output, scripts, caches).
+tarball_contents() {
+    local unexpected
+    unexpected=$(tar -tzf "$tarball" | grep -vE '^(MANIFEST\.json|FILES\.json|README\.md|CHANGELOG\.(md|rst)|LICENSE|COPYING|bindep\.txt|requirements\.txt|(changelogs|docs|meta|plugins|roles)(/.*)?)$' \
+        ; tar -tzf "$tarball" | grep -E '(^|/)(__pycache__|\.[^/]*cache[^/]*)(/|$)|\.pyc$|^changelogs/\.plugin-cache\.yaml$') || true
+    if [ -n "$unexpected" ]; then
+        echo "$tarball ships files that are not part of the collection (galaxy.yml build_ignore?):"
+        echo "$unexpected"
+        return 1
+    fi
+    echo "$(tar -tzf "$tarball" | grep -vc '/$') files, all part of the collection"
+}
+
+gate tarball tarball_contents
 gate ansible-lint ansible_lint
 gate antsibull-changelog changelog_lint
 gate antsibull-docs docs_lint
