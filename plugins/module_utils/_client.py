@@ -160,7 +160,12 @@ def _validate(options):
         if not getattr(options, name):
             raise DialogTechError('%s is required: set it as an option or in the %s environment variable'
                                   % (name, CONNECTION_ARGUMENT_SPEC[name]['fallback'][1][0]))
-    if urlsplit(options.api_url).scheme not in ('http', 'https') or not urlsplit(options.api_url).hostname:
+    try:
+        parts = urlsplit(options.api_url)
+        valid = parts.scheme in ('http', 'https') and parts.hostname and (parts.port or True)
+    except ValueError:  # an unclosed IPv6 bracket, a port that is not a number
+        valid = False
+    if not valid:
         raise DialogTechError('api_url must be an absolute http:// or https:// URL, not %r' % options.api_url)
     if options.http_method not in ('GET', 'POST'):
         raise DialogTechError('http_method must be GET or POST, not %r' % options.http_method)

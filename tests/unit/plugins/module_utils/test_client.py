@@ -720,6 +720,10 @@ def test_redirect_from_https_to_http_is_refused(tls_emulator):
     ({'api_url': 'ftp://x/ibp_api.php'}, "api_url must be an absolute http:// or https:// URL, not 'ftp://x/ibp_api.php'"),
     ({'api_url': 'secure.dialogtech.com'}, "api_url must be an absolute http:// or https:// URL, not "
                                            "'secure.dialogtech.com'"),
+    ({'api_url': 'http://[::1/ibp_api.php'}, "api_url must be an absolute http:// or https:// URL, not "
+                                             "'http://[::1/ibp_api.php'"),
+    ({'api_url': 'https://h:port/ibp_api.php'}, "api_url must be an absolute http:// or https:// URL, not "
+                                                "'https://h:port/ibp_api.php'"),
     ({'http_method': 'PUT'}, "http_method must be GET or POST, not 'PUT'"),
     ({'timeout': 0}, 'timeout must be greater than 0'),
     ({'total_timeout': -1}, 'total_timeout must be greater than 0'),
