@@ -67,7 +67,8 @@ _DEFAULT_PORTS = {'http': 80, 'https': 443}
 # spec is this; the doc fragment documents the same (validate-modules checks the module,
 # a unit test checks that the lookup's documented defaults agree).
 CONNECTION_ARGUMENT_SPEC = {
-    'access_key': {'type': 'str', 'fallback': (env_fallback, ['DIALOGTECH_ACCESS_KEY'])},
+    # An identifier, not a secret (validate-modules would guess otherwise from the name).
+    'access_key': {'type': 'str', 'no_log': False, 'fallback': (env_fallback, ['DIALOGTECH_ACCESS_KEY'])},
     'secret_access_key': {'type': 'str', 'no_log': True,
                           'fallback': (env_fallback, ['DIALOGTECH_SECRET_ACCESS_KEY'])},
     'api_url': {'type': 'str', 'default': DEFAULT_API_URL, 'fallback': (env_fallback, ['DIALOGTECH_API_URL'])},
