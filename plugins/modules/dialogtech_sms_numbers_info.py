@@ -18,7 +18,7 @@ description:
   - The module talks to the API, not to the target host, so run it with
     C(delegate_to=localhost) and C(run_once=true).
 author:
-  - dialogtech.api contributors
+  - dialogtech.api contributors (@dialogtech-api)
 options:
   numbers:
     description:
