@@ -123,14 +123,53 @@ def private_directory(path):
     """
     try:
         os.makedirs(path, 0o700, exist_ok=True)
-        info = os.lstat(path)
     except OSError as exc:
         raise RunCacheError('cannot create the run cache directory %s: %s' % (path, exc.strerror or exc))
+    _check_private(path)
+    return path
+
+
+def _check_private(path):
+    info = os.lstat(path)
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
         raise RunCacheError('refusing the run cache directory %s: it must be a directory (not a symlink) owned by '
                             'uid %d with mode 0700, not owner %d mode %04o; fix it, choose another run_cache_dir '
                             'or set run_cache=false' % (path, os.geteuid(), info.st_uid, stat.S_IMODE(info.st_mode)))
-    return path
+
+
+def read_shared(label):
+    """What this run stored under ``label`` with write_shared, or None.
+
+    Never creates anything, so plugins can call it when imported (ansible-doc and the
+    sanity tests import them too).  Reads only from the default directory, and only once
+    it is private: whoever could write there could change what the reader trusts.
+    """
+    path = _shared_path(label)
+    if path is None:
+        return None
+    try:
+        _check_private(os.path.dirname(path))
+        return _read(path)
+    except (OSError, RunCacheError):
+        return None
+
+
+def write_shared(label, value):
+    """Store a JSON-serialisable value for the rest of the run; a failure only loses speed."""
+    path = _shared_path(label)
+    if path is None:
+        return
+    try:
+        private_directory(os.path.dirname(path))
+        remove_stale(os.path.dirname(path))
+        _write(path, value)
+    except (OSError, RunCacheError):
+        pass
+
+
+def _shared_path(label):
+    run = run_id()
+    return None if run is None else os.path.join(default_directory(), '%s-%s.json' % (run, label))
 
 
 def remove_stale(directory):

@@ -15,7 +15,10 @@ fail() { echo "dialogtech_sms_numbers: $*" >&2; exit 1; }
 workdir=$(mktemp -d)
 trap 'rm -rf "$workdir"' EXIT
 cache=$workdir/run_cache
-export DIALOGTECH_RUN_CACHE_DIR=$cache ANSIBLE_LOG_PATH=$workdir/ansible.log
+# The answers go to run_cache_dir; the option definitions the lookup shares between its
+# workers always go to the default directory, which XDG_RUNTIME_DIR moves here too.
+definitions=$workdir/runtime/dialogtech.api
+export DIALOGTECH_RUN_CACHE_DIR=$cache XDG_RUNTIME_DIR=$workdir/runtime ANSIBLE_LOG_PATH=$workdir/ansible.log
 # Credentials from the environment, as users are told to pass secrets (-e is echoed at -vvvv).
 export DIALOGTECH_ACCESS_KEY=fleet DIALOGTECH_SECRET_ACCESS_KEY=fleet-SECRET-4d2e-canary
 WRONG=wrong-$RANDOM-$RANDOM-canary
@@ -49,6 +52,8 @@ for run in 1 2; do
         || fail "fleet run $run: expected exactly one lookup to fetch"
     # Files of the first run are gone once the second run has fetched.
     [ "$(find "$cache" -name '*.json' | wc -l)" -eq 1 ] || { ls -l "$cache"; fail "fleet run $run: stale cache files"; }
+    [ "$(find "$definitions" -name '*-options-*.json' | wc -l)" -eq 1 ] \
+        || { ls -l "$definitions"; fail "fleet run $run: expected one file of shared option definitions"; }
 done
 echo "dialogtech_sms_numbers: 2 runs over 60 hosts at 12 forks made $(api_requests) API requests"
 
@@ -71,8 +76,10 @@ DIALOGTECH_SECRET_ACCESS_KEY=$WRONG ansible-playbook -i "$inventory" -f 12 faili
 
 # The cache directory and its files are private; no file there, and no output or log,
 # holds a secret; the file names do not give the access keys away.
-[ "$(stat -c %a "$cache")" = 700 ] || fail "cache directory mode $(stat -c %a "$cache")"
-[ -z "$(find "$cache" -type f ! -perm 600)" ] || { ls -l "$cache"; fail "cache files not 0600"; }
+for dir in "$cache" "$definitions"; do
+    [ "$(stat -c %a "$dir")" = 700 ] || fail "cache directory $dir has mode $(stat -c %a "$dir")"
+    [ -z "$(find "$dir" -type f ! -perm 600)" ] || { ls -l "$dir"; fail "cache files not 0600"; }
+done
 [ -n "$(find "$cache" -name '*.json')" ] || fail "no cache file to check"
 for secret in $SECRETS; do
     if grep -rlF -- "$secret" "$workdir"; then

@@ -265,3 +265,55 @@ def test_a_cache_hit_does_not_import_the_http_client(tmp_path):
     # The control: a miss in a worker does import the client (and fails on the closed port).
     assert miss == repr(('AnsibleError', True, True))
     assert controller == repr((False, False))
+
+
+DEFINITIONS_SCRIPT = textwrap.dedent('''
+    import multiprocessing, sys
+    import ansible.plugins.loader
+    from ansible.plugins.loader import init_plugin_loader, lookup_loader
+    init_plugin_loader([sys.argv[1]])
+    parsed = []
+    real_add_fragments = ansible.plugins.loader.add_fragments
+
+    def add_fragments(*args, **kwargs):
+        parsed.append(True)
+        return real_add_fragments(*args, **kwargs)
+
+    ansible.plugins.loader.add_fragments = add_fragments
+
+    def worker(queue):
+        lookup = lookup_loader.get(sys.argv[2])
+        module = sys.modules[type(lookup).__module__]
+        module._fetch = lambda connection: {'numbers': [{'number': '5559990000', 'sms_enabled': True, 'url': None}]}
+        seen = [bool(parsed), lookup.run(['(555) 999-0000'], {'dialogtech_access_key': 'a'})]
+        lookup.set_options(var_options={}, direct={})
+        seen.append([lookup.get_option(name) for name in ('api_url', 'on_missing', 'timeout', 'run_cache')])
+        try:
+            lookup.run(['5559990001'], {}, on_missing='bogus')
+        except Exception as exc:
+            seen.append(type(exc).__name__)
+        queue.put(repr(seen))
+
+    queue = multiprocessing.get_context('fork').Queue()
+    for dummy in range(2):  # two workers of one run, one after the other
+        process = multiprocessing.get_context('fork').Process(target=worker, args=(queue,))
+        process.start()
+        print(queue.get(timeout=60))
+        process.join()
+''')
+
+
+def test_workers_after_the_first_skip_parsing_the_documentation(tmp_path):
+    """The first worker parses the docs and shares the definitions; the next registers them."""
+    environment = {name: value for name, value in os.environ.items() if not name.startswith('DIALOGTECH_')}
+    environment.update(PYTHONPATH=os.pathsep.join(sys.path), XDG_RUNTIME_DIR=str(tmp_path),
+                       DIALOGTECH_RUN_CACHE_DIR=str(tmp_path / 'cache'))
+    result = subprocess.run([sys.executable, '-c', DEFINITIONS_SCRIPT, COLLECTIONS_ROOT, NAME],
+                            env=environment, capture_output=True, text=True, check=True)
+    first, second = result.stdout.splitlines()
+    behaviour = [[{'number': '5559990000', 'sms_enabled': True, 'url': None}],
+                 [CONNECTION_ARGUMENT_SPEC['api_url']['default'], 'error', 30.0, True], 'AnsibleOptionsError']
+    assert first == repr([True] + behaviour)
+    assert second == repr([False] + behaviour)
+    shared = [name for name in os.listdir(tmp_path / 'dialogtech.api') if '-options-' in name]
+    assert len(shared) == 1

@@ -254,3 +254,36 @@ def test_default_directory(monkeypatch, runtime, expected):
     else:
         monkeypatch.setenv('XDG_RUNTIME_DIR', runtime)
     assert _run_cache.default_directory() == expected
+
+
+@pytest.fixture
+def default_dir(monkeypatch, tmp_path):
+    directory = str(tmp_path / 'default')
+    monkeypatch.setattr(_run_cache, 'default_directory', lambda: directory)
+    return directory
+
+
+def test_a_shared_value_is_read_back_in_the_same_run(default_dir):
+    assert _run_cache.read_shared('options-x') is None
+    assert not os.path.exists(default_dir)  # reading never creates the directory
+    _run_cache.write_shared('options-x', {'a': [1, 'b']})
+    assert _run_cache.read_shared('options-x') == {'a': [1, 'b']}
+    path = os.path.join(default_dir, '%s-options-x.json' % _run_cache.run_id())
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_a_shared_value_is_not_trusted_from_a_directory_others_can_write(default_dir):
+    os.mkdir(default_dir)
+    os.chmod(default_dir, 0o777)
+    with open(os.path.join(default_dir, '%s-options-x.json' % _run_cache.run_id()), 'w') as planted:
+        planted.write('{"api_url": "https://attacker.example"}')
+    assert _run_cache.read_shared('options-x') is None
+    _run_cache.write_shared('options-y', {'a': 1})
+    assert not os.path.exists(os.path.join(default_dir, '%s-options-y.json' % _run_cache.run_id()))
+
+
+def test_nothing_is_shared_when_the_run_is_unknown(default_dir, monkeypatch):
+    monkeypatch.setattr(_run_cache, 'run_id', lambda: None)
+    _run_cache.write_shared('options-x', {'a': 1})
+    assert _run_cache.read_shared('options-x') is None
+    assert not os.path.exists(default_dir)
