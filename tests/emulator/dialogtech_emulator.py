@@ -231,13 +231,15 @@ def fault_failed(handler, account, fault, query):
 
 
 def fault_raw(handler, account, fault, query):
-    """``{"kind": "raw", "body_file": "x.xml"}`` (relative to the data file) or ``"body": "..."``.
+    """``{"kind": "raw", "body_file": "x.xml"}`` (relative to the data file) or ``"body": "..."``
+    (sent in ``"encoding"``, UTF-8 by default: a body that is not UTF-8 cannot be a file
+    of the repo, whose sanity tests read every file as UTF-8).
 
     ``{base_url}`` in the body becomes the emulator's ``http://host:port`` and
     ``{data_dir}`` the data file's directory, for documents that point back at the
     emulator (external DTD) or at a local file (XXE).
     """
-    body = fault['body'].encode('utf-8') if 'body' in fault else (handler.server.data_dir / fault['body_file']).read_bytes()
+    body = fault['body'].encode(fault.get('encoding', 'utf-8')) if 'body' in fault else (handler.server.data_dir / fault['body_file']).read_bytes()
     body = (body.replace(b'{base_url}', handler.base_url().encode())
             .replace(b'{data_dir}', str(handler.server.data_dir).encode()))
     handler.send_body(body, status=int(fault.get('status', 200)),
