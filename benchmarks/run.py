@@ -29,6 +29,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import resource
 import shutil
 import signal
 import statistics
@@ -322,6 +323,9 @@ class Playbooks(object):
         })
         self.inventories = {}
         self.runs = 0
+        # CPU seconds (user + system) of the last run's whole process tree: the work done,
+        # which other processes on a busy machine disturb far less than the wall time.
+        self.last_cpu = None
 
     def inventory(self, hosts):
         """An inventory of ``hosts`` local hosts (1: just localhost), each with its own
@@ -353,17 +357,21 @@ class Playbooks(object):
             command += ['-e', argument]
         self.emulator.reset()
         with open(str(output), 'w') as out:
+            cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
-            # A session of its own, so a stopped run takes its forked workers with it.
             process = subprocess.Popen(command, cwd=str(self.workdir), env=env, stdout=out, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL, start_new_session=True)
+                                       stdin=subprocess.DEVNULL)
             try:
                 status = process.wait(time_limit)
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+                kill_tree(process)
                 return None, output
+            except BaseException:
+                kill_tree(process)
+                raise
             elapsed = time.perf_counter() - start
+            cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            self.last_cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
         if status != 0:
             lines = output.read_text().splitlines()
             shown = [line for line in lines if line.startswith(('fatal:', '[ERROR]'))][:5] or lines[-15:]
@@ -371,24 +379,75 @@ class Playbooks(object):
         return elapsed, self.emulator.requests()
 
 
+def kill_tree(process):
+    """Kill a process and everything it started.
+
+    Not by process group: ansible-playbook's workers each call setsid(), so they would
+    survive their parent and go on working, orphaned, disturbing every later timing.
+    Stopped first, so that none forks again between the listing and the kill."""
+    pids = [process.pid] + descendants(process.pid)
+    for pid in pids:
+        signal_quietly(pid, signal.SIGSTOP)
+    for pid in set(pids + descendants(process.pid)):
+        signal_quietly(pid, signal.SIGKILL)
+    process.wait()
+
+
+def descendants(pid):
+    """The ids of all processes below ``pid``, from Linux's /proc."""
+    children = {}
+    for entry in os.listdir('/proc'):
+        if entry.isdigit():
+            try:
+                with open('/proc/%s/stat' % entry) as stat:
+                    parent = int(stat.read().rsplit(')', 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue  # gone meanwhile
+            children.setdefault(parent, []).append(int(entry))
+    found, queue = [], [pid]
+    while queue:
+        for child in children.get(queue.pop(), []):
+            found.append(child)
+            queue.append(child)
+    return found
+
+
+def signal_quietly(pid, number):
+    try:
+        os.kill(pid, number)
+    except ProcessLookupError:
+        pass
+
+
 def compare(playbooks, runs, variants):
     """Time the variants interleaved: ``runs`` rounds, each variant once per round, the
-    order reversed every other round.  Returns {name: [seconds...]} and {name: [requests...]}."""
+    order reversed every other round.  Returns {name: [wall seconds...]},
+    {name: [API requests...]} and {name: [CPU seconds...]}."""
     times = {name: [] for name in variants}
     requests = {name: [] for name in variants}
+    cpu = {name: [] for name in variants}
     names = list(variants)
     for round_number in range(runs):
         for name in (names if round_number % 2 == 0 else names[::-1]):
             elapsed, made = variants[name]()
             times[name].append(elapsed)
             requests[name].append(made)
-        log('    round %d: %s' % (round_number + 1, ', '.join('%s %.2f s' % (name, times[name][-1]) for name in names)))
-    return times, requests
+            cpu[name].append(playbooks.last_cpu)
+        log('    round %d: %s' % (round_number + 1, ', '.join('%s %.2f s (CPU %.2f s)' % (name, times[name][-1], cpu[name][-1])
+                                                            for name in names)))
+    return times, requests, cpu
 
 
-def summary(times):
-    return ', '.join('%s median %.2f s (min %.2f s)' % (name, statistics.median(values), min(values))
+def summary(times, cpu=None):
+    text = ', '.join('%s median %.2f s (min %.2f s)' % (name, statistics.median(values), min(values))
                      for name, values in times.items())
+    if cpu:
+        text += '; CPU medians: %s' % ', '.join('%s %.2f s' % (name, statistics.median(cpu[name])) for name in times)
+    return text
+
+
+def cpu_note(cpu, name, baseline):
+    return 'CPU-time ratio %.2fx' % ratio(cpu, name, baseline)
 
 
 def ratio(times, name, baseline):
@@ -412,12 +471,13 @@ def benchmark_module(context, playbooks):
     if module != baseline or len(module) != size:
         raise BenchmarkError('the module and the uri + from_xml baseline return different lists')
     log('    both plays return the same %d numbers' % size)
-    times, dummy = compare(playbooks, context.play_runs, {
+    times, dummy, cpu = compare(playbooks, context.play_runs, {
         'module': lambda: playbooks.run('module.yml', size),
         'uri+from_xml': lambda: playbooks.run('uri_from_xml.yml', size)})
     return [Result(2, 'module play vs uri + ansible.utils.from_xml play, %d numbers' % size,
                    ratio(times, 'module', 'uri+from_xml'), 1.0, 'lower',
-                   '%s; median of %d interleaved runs' % (summary(times), context.play_runs),
+                   '%s; median of %d interleaved runs; %s' % (summary(times, cpu), context.play_runs,
+                                                             cpu_note(cpu, 'module', 'uri+from_xml')),
                    judged=not context.quick)]
 
 
@@ -427,7 +487,7 @@ def benchmark_lookup(context, playbooks):
     # Untimed first runs: warm caches and check both variants work.
     playbooks.run('fleet.yml', size, hosts, forks, ['bench_lookup=true'])
     playbooks.run('fleet.yml', size, hosts, forks, ['bench_lookup=false'])
-    times, requests = compare(playbooks, context.fleet_runs, {
+    times, requests, cpu = compare(playbooks, context.fleet_runs, {
         'lookup': lambda: playbooks.run('fleet.yml', size, hosts, forks, ['bench_lookup=true']),
         'no lookup': lambda: playbooks.run('fleet.yml', size, hosts, forks, ['bench_lookup=false'])})
     made = sorted(set(requests['lookup']))
@@ -439,7 +499,8 @@ def benchmark_lookup(context, playbooks):
                       % (len(requests['lookup']), ', '.join(str(n) for n in requests['lookup'])), unit=' requests')]
     results.append(Result(3, 'play with lookup per host vs the same play without, %d hosts, forks %d' % (hosts, forks),
                           ratio(times, 'lookup', 'no lookup'), 1.2, 'lower',
-                          '%s; median of %d interleaved runs' % (summary(times), context.fleet_runs),
+                          '%s; median of %d interleaved runs; %s' % (summary(times, cpu), context.fleet_runs,
+                                                                    cpu_note(cpu, 'lookup', 'no lookup')),
                           judged=not context.quick))
     return results
 
@@ -463,15 +524,15 @@ def benchmark_role(context, playbooks):
     }
     for run in variants.values():
         run()  # untimed: warms caches and proves the role passes on the compliant account
-    times, dummy = compare(playbooks, context.role_runs, variants)
+    times, dummy, cpu = compare(playbooks, context.role_runs, variants)
     role_seconds = statistics.median(times[many])
     extra_role = role_seconds - statistics.median(times[one])
     extra_floor = statistics.median(times[floor_many]) - statistics.median(times[floor_one])
     results = [Result(4, 'role with %s expected numbers vs 1' % format(size, ','), ratio(times, many, one), 1.2, 'lower',
-                      '%s; median of %d interleaved runs. %s expected numbers add %.2f s to the role; loading them '
-                      'and passing them through one filter (vars_floor.yml) adds %.2f s: ansible-core\'s own floor'
-                      % (summary({one: times[one], many: times[many]}), context.role_runs, format(size, ','),
-                         extra_role, extra_floor),
+                      '%s; median of %d interleaved runs; %s. %s expected numbers add %.2f s to the role; loading '
+                      'them and passing them through one filter (vars_floor.yml) adds %.2f s: ansible-core\'s own floor'
+                      % (summary({one: times[one], many: times[many]}, cpu), context.role_runs, cpu_note(cpu, many, one),
+                         format(size, ','), extra_role, extra_floor),
                       judged=not context.quick)]
 
     # The naive loop costs (expected numbers) x (account size) -- minutes per thousand
@@ -508,7 +569,7 @@ QUICK = {'parse_sizes': (10, 1000, 10000), 'growth_sizes': (10, 100, 1000, 10000
          'min_seconds': 0.02, 'play_runs': 1, 'fleet_hosts': 20, 'fleet_forks': 5, 'fleet_runs': 1,
          'role_numbers': 100, 'role_runs': 1}
 FULL = {'parse_sizes': (10, 1000, 10000, 100000), 'growth_sizes': (10, 100, 1000, 10000, 30000, 100000, 200000),
-        'parse_repeat': 5, 'min_seconds': 0.2, 'play_runs': 5, 'fleet_hosts': 200, 'fleet_forks': 20,
+        'parse_repeat': 5, 'min_seconds': 0.2, 'play_runs': 7, 'fleet_hosts': 200, 'fleet_forks': 20,
         'fleet_runs': 3, 'role_numbers': 10000, 'role_runs': 3}
 
 
@@ -546,6 +607,9 @@ def main(argv=None):
     parser.add_argument('--strict', action='store_true', help='exit 1 when a target is missed')
     parser.add_argument('--keep', action='store_true', help='keep the work directory (playbook logs)')
     args = parser.parse_args(argv)
+    # SIGTERM (make interrupted, CI cancelled) unwinds like an error, so the emulator and
+    # any running playbook are stopped rather than left behind.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     context = argparse.Namespace(**(QUICK if args.quick else FULL))
     context.quick, context.plot = args.quick, args.plot
     only = {int(part) for part in args.only.split(',') if part.strip()}
