@@ -88,8 +88,8 @@ extends_documentation_fragment:
 notes:
   - Options can be set as keywords, as variables, in environment variables and in the
     C([dialogtech]) section of C(ansible.cfg), in that order of precedence.
-  - M(ansible.builtin.lookup) with one result returns the entry itself rather than a
-    list; use M(ansible.builtin.query) (or C(wantlist=true)) to always get a list.
+  - C(lookup) with one result returns the entry itself rather than a
+    list; use C(query) (or C(wantlist=true)) to always get a list.
   - The lookup runs on the controller.
 seealso:
   - module: dialogtech.api.dialogtech_sms_numbers_info
