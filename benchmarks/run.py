@@ -592,7 +592,7 @@ def machine():
                if line.startswith('model name')][0]
     except (OSError, IndexError):
         pass
-    commit = subprocess.run(['git', 'describe', '--always', '--dirty'], cwd=str(ROOT), stdout=subprocess.PIPE,
+    commit = subprocess.run(['git', 'describe', '--always', '--dirty'], cwd=str(ROOT), stdout=subprocess.PIPE, check=False,
                             stderr=subprocess.DEVNULL, universal_newlines=True).stdout.strip()
     return {'date': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'),
             'cpus': os.cpu_count(), 'cpu': cpu, 'platform': platform.platform(), 'commit': commit,
@@ -600,7 +600,7 @@ def machine():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--quick', action='store_true', help='reduced scale, for a CI smoke run; judges no target')
     parser.add_argument('--only', default='1,2,3,4,5', help='comma-separated benchmark numbers (default: all)')
     parser.add_argument('--json', type=Path, help='write the results and machine facts here')
