@@ -433,8 +433,8 @@ def compare(playbooks, runs, variants):
             times[name].append(elapsed)
             requests[name].append(made)
             cpu[name].append(playbooks.last_cpu)
-        log('    round %d: %s' % (round_number + 1, ', '.join('%s %.2f s (CPU %.2f s)' % (name, times[name][-1], cpu[name][-1])
-                                                            for name in names)))
+        log('    round %d: %s' % (round_number + 1, ', '.join(
+            '%s %.2f s (CPU %.2f s)' % (name, times[name][-1], cpu[name][-1]) for name in names)))
     return times, requests, cpu
 
 
@@ -476,8 +476,8 @@ def benchmark_module(context, playbooks):
         'uri+from_xml': lambda: playbooks.run('uri_from_xml.yml', size)})
     return [Result(2, 'module play vs uri + ansible.utils.from_xml play, %d numbers' % size,
                    ratio(times, 'module', 'uri+from_xml'), 1.0, 'lower',
-                   '%s; median of %d interleaved runs; %s' % (summary(times, cpu), context.play_runs,
-                                                             cpu_note(cpu, 'module', 'uri+from_xml')),
+                   '%s; median of %d interleaved runs; %s'
+                   % (summary(times, cpu), context.play_runs, cpu_note(cpu, 'module', 'uri+from_xml')),
                    judged=not context.quick)]
 
 
