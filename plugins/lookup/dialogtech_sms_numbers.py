@@ -187,7 +187,7 @@ if not _definitions_shared:
 class LookupModule(LookupBase):
 
     def run(self, terms, variables=None, **kwargs):
-        self.set_options(var_options=variables, direct=kwargs)
+        self.set_options(var_options=self._option_variables(variables), direct=kwargs)
         wanted = []
         for term in self._flatten(terms):
             try:
@@ -224,6 +224,17 @@ class LookupModule(LookupBase):
             elif on_missing == 'warn':
                 display.warning('dialogtech_sms_numbers: the account has no SMS number %s; left out' % number)
         return found
+
+    def _option_variables(self, variables):
+        """The variables that set options, templated.
+
+        Ansible hands a lookup the play's variables untemplated, so without this an option
+        set as `dialogtech_access_key: "{{ vault_key }}"` would reach the API as that text.
+        """
+        if not variables:
+            return variables
+        return {name: self._templar.template(variables[name])
+                for name in C.config.get_plugin_vars('lookup', self._load_name) if name in variables}
 
 
 def _share_definitions():

@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 
 from ansible.errors import AnsibleError
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar
 
 from ansible_collections.dialogtech.api.plugins.module_utils import _client
 from ansible_collections.dialogtech.api.tests.unit.plugins.lookup.conftest import COLLECTIONS_ROOT
@@ -41,7 +43,8 @@ NUMBERS = [
 
 @pytest.fixture
 def loaded(lookup_plugin_loader):
-    return lookup_plugin_loader.get(NAME)
+    # As in a playbook run, the lookup gets a templar for the variables that set its options.
+    return lookup_plugin_loader.get(NAME, loader=DataLoader(), templar=Templar(loader=DataLoader()))
 
 
 class FakeApi(object):
@@ -270,7 +273,9 @@ def test_a_cache_hit_does_not_import_the_http_client(tmp_path):
 DEFINITIONS_SCRIPT = textwrap.dedent('''
     import multiprocessing, sys
     import ansible.plugins.loader
+    from ansible.parsing.dataloader import DataLoader
     from ansible.plugins.loader import init_plugin_loader, lookup_loader
+    from ansible.template import Templar
     init_plugin_loader([sys.argv[1]])
     parsed = []
     real_add_fragments = ansible.plugins.loader.add_fragments
@@ -282,7 +287,7 @@ DEFINITIONS_SCRIPT = textwrap.dedent('''
     ansible.plugins.loader.add_fragments = add_fragments
 
     def worker(queue):
-        lookup = lookup_loader.get(sys.argv[2])
+        lookup = lookup_loader.get(sys.argv[2], loader=DataLoader(), templar=Templar(loader=DataLoader()))
         module = sys.modules[type(lookup).__module__]
         module._fetch = lambda connection: {'numbers': [{'number': '5559990000', 'sms_enabled': True, 'url': None}]}
         seen = [bool(parsed), lookup.run(['(555) 999-0000'], {'dialogtech_access_key': 'a'})]
