@@ -64,7 +64,7 @@ def normalise_expectations(expected, default_url=None, default_url_regex=None, r
 
     by_number = {}
     for index, item in enumerate(expected):
-        label = 'expected_numbers[%d] (%r)' % (index, item)
+        label = _ItemLabel(index, item)
         expectation = _expectation(label, item, default, require_https)
         first = by_number.setdefault(expectation['number'], (index, expectation))
         if first[1] != expectation:
@@ -72,6 +72,22 @@ def normalise_expectations(expected, default_url=None, default_url_regex=None, r
                                      'different url, url_regex or sms_enabled' % (label, expectation['number'], first[0]))
     # Dicts keep insertion order: the first mention of each number decides its place.
     return [expectation for _index, expectation in by_number.values()]
+
+
+class _ItemLabel(object):
+    """Names an item in error messages, formatted only when an error is raised.
+
+    Formatting every item eagerly re-templated each of Ansible's lazy dicts and took
+    nearly half of the filter's time on 10,000 expected numbers.
+    """
+
+    __slots__ = ('index', 'item')
+
+    def __init__(self, index, item):
+        self.index, self.item = index, item
+
+    def __str__(self):
+        return 'expected_numbers[%d] (%r)' % (self.index, self.item)
 
 
 def _expectation(label, item, default, require_https):
