@@ -92,9 +92,8 @@ demo: install
 	ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/$(BUILD)/collections" \
 	DIALOGTECH_ACCESS_KEY=demo-access-key DIALOGTECH_SECRET_ACCESS_KEY=demo-secret-key \
 	DIALOGTECH_EMULATOR_PYTHON="$(BIN)/python" ANSIBLE_LOCALHOST_WARNING=false \
-	ANSIBLE_INVENTORY_UNPARSED_WARNING=false \
-	hack/with-emulator.sh sh -c \
-	    '"$(BIN)/ansible-playbook" docs/examples/demo.yml -e dialogtech_api_url="$$DIALOGTECH_API_URL"'
+	ANSIBLE_INVENTORY_UNPARSED_WARNING=false ANSIBLE_CALLBACK_RESULT_FORMAT=yaml \
+	hack/with-emulator.sh "$(BIN)/ansible-playbook" docs/examples/demo.yml
 
 clean:
 	rm -rf $(BUILD) $(VENV) tests/output
