@@ -8,8 +8,8 @@ if [ -z "${DIALOGTECH_EMULATOR_URL:-}" ]; then
     DIALOGTECH_EMULATOR_DATA=$PWD/accounts.json exec ../../../../hack/with-emulator.sh "./$(basename "$0")" "$@"
 fi
 export DIALOGTECH_API_URL=$DIALOGTECH_EMULATOR_URL
-python=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}
-emulator=${DIALOGTECH_EMULATOR_URL%/ibp_api.php}/_emulator
+# shellcheck source-path=SCRIPTDIR
+. ../../../../hack/emulator-client.sh  # api_requests, reset_emulator
 fail() { echo "dialogtech_sms_numbers: $*" >&2; exit 1; }
 
 workdir=$(mktemp -d)
@@ -24,11 +24,7 @@ export DIALOGTECH_ACCESS_KEY=fleet DIALOGTECH_SECRET_ACCESS_KEY=fleet-SECRET-4d2
 WRONG=wrong-$RANDOM-$RANDOM-canary
 SECRETS="fleet-SECRET-4d2e-canary demo-SECRET-b81f-canary vendor-SECRET-07aa-canary $WRONG"
 
-api_requests() {
-    "$python" -c 'import json, sys, urllib.request; print(json.load(urllib.request.urlopen(sys.argv[1]))["requests"])' \
-        "$emulator/stats"
-}
-"$python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], data=b"")' "$emulator/reset"
+reset_emulator
 
 # 60 local hosts, each with one number of the fleet account (a string, as users write it).
 inventory=$workdir/inventory.yml

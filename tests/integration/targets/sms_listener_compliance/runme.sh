@@ -9,7 +9,8 @@ fi
 # The role is given its API URL explicitly (compliant, invalid) or through this fallback (broken).
 export DIALOGTECH_API_URL=$DIALOGTECH_EMULATOR_URL
 python=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}
-emulator=${DIALOGTECH_EMULATOR_URL%/ibp_api.php}/_emulator
+# shellcheck source-path=SCRIPTDIR
+. ../../../../hack/emulator-client.sh  # api_requests, reset_emulator
 
 workdir=$(mktemp -d)
 trap 'rm -rf "$workdir"' EXIT
@@ -18,15 +19,11 @@ BROKEN_SECRET=broken-SECRET-93ab-canary
 WRONG=wrong-$RANDOM-$RANDOM-canary
 
 fail() { echo "sms_listener_compliance: $*" >&2; exit 1; }
-api_requests() {
-    "$python" -c 'import json, sys, urllib.request; print(json.load(urllib.request.urlopen(sys.argv[1]))["requests"])' \
-        "$emulator/stats"
-}
 # run NAME pass|fail ARGS...: a fresh emulator count and report directory, then the playbook.
 run() {
     local name=$1 expect=$2 status=0
     shift 2
-    "$python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], data=b"")' "$emulator/reset"
+    reset_emulator
     rm -rf "$REPORT_DIR" && mkdir "$REPORT_DIR"
     ansible-playbook -i inventory site.yml -vvvv "$@" >"$workdir/$name.out" 2>&1 || status=$?
     case "$expect:$status" in
