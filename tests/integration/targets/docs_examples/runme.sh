@@ -9,12 +9,15 @@ if [ -z "${DIALOGTECH_EMULATOR_URL:-}" ]; then
 fi
 docs=$(cd ../../../../docs && pwd)
 python=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}
-emulator=${DIALOGTECH_EMULATOR_URL%/ibp_api.php}/_emulator
+# shellcheck source-path=SCRIPTDIR
+. ../../../../hack/emulator-client.sh  # api_requests, reset_emulator
 SECRET=demo-secret-key
 
 # The guides quote the example files they link to; a quote must still match its file.
 # A ```yaml block right after a paragraph that links a .yml file must be a run of that
 # file's lines (comments, blank lines and the document marker aside).
+# docs/ here is ansible-test's copy of the files the aliases list, so every docs/ file a
+# guide links to must be there: a guide or example added without its alias fails here.
 "$python" - "$docs" <<'PY'
 import glob, os, re, sys
 docs = sys.argv[1]
@@ -24,19 +27,26 @@ def lines(text):
 checked, bad = 0, []
 for guide in sorted(glob.glob(os.path.join(docs, '*.md'))):
     text = open(guide).read()
+    for link in re.findall(r'\]\(([^)#:]+)(?:#[^)]*)?\)', text):
+        path = os.path.normpath(os.path.join(docs, link))
+        if path.startswith(docs + os.sep) and not link.endswith('/') and not os.path.isfile(path):
+            bad.append('%s links %s, which is not in the aliases (needs/file/docs/%s)'
+                       % (os.path.basename(guide), link, os.path.relpath(path, docs)))
     for match in re.finditer(r'((?:^[^\n`][^\n]*\n)+)\n```yaml\n([\s\S]*?)^```', text, re.M):
         link = re.search(r'\]\(([^)#]+\.yml)\)', match.group(1))
         if not link:
             continue
         target = os.path.normpath(os.path.join(docs, link.group(1)))
+        if not os.path.isfile(target):
+            continue  # reported above
         quoted, whole = lines(match.group(2)), lines(open(target).read())
         checked += 1
         if not any(whole[i:i + len(quoted)] == quoted for i in range(len(whole) - len(quoted) + 1)):
             bad.append('%s quotes %s, but the file no longer has those lines' % (os.path.basename(guide), link.group(1)))
 print('docs_examples: %d quoted example(s) checked against their files' % checked)
-assert checked >= 6, 'expected the guides to quote at least 6 example files'
 if bad:
     sys.exit('\n'.join(bad))
+assert checked >= 6, 'expected the guides to quote at least 6 example files'
 PY
 
 workdir=$(mktemp -d)
@@ -48,11 +58,6 @@ export ANSIBLE_LOG_PATH=$workdir/ansible.log ANSIBLE_LOCALHOST_WARNING=false ANS
 export DIALOGTECH_API_URL=$DIALOGTECH_EMULATOR_URL
 
 fail() { echo "docs_examples: $*" >&2; exit 1; }
-reset_emulator() { "$python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], data=b"")' "$emulator/reset"; }
-api_requests() {
-    "$python" -c 'import json, sys, urllib.request; print(json.load(urllib.request.urlopen(sys.argv[1]))["requests"])' \
-        "$emulator/stats"
-}
 # run NAME pass|fail COMMAND...: output to NAME.out; the exit status must be as expected.
 run() {
     local name=$1 expect=$2 status=0

@@ -4,13 +4,10 @@
 # then a search of all output and every file the run wrote for the secret.
 set -eu
 cd "$(dirname "$0")"
-# The collection root: four levels up in a checkout; ansible-test runs a copy of
-# tests/integration under <root>/tests/output/.tmp/integration/<target>-<random>/.
-root=$(cd ../../../.. && pwd)
-case $root in */tests/output/.tmp/integration/*) root=${root%%/tests/output/.tmp/integration/*} ;; esac
-faults=$root/tests/emulator/faults.json
+# An absolute path: the emulator puts the data file's directory into the XXE document.
+faults=$(cd ../../../../tests/emulator && pwd)/faults.json
 if [ -z "${DIALOGTECH_EMULATOR_URL:-}" ]; then
-    DIALOGTECH_EMULATOR_DATA=$faults exec "$root/hack/with-emulator.sh" "./$(basename "$0")" "$@"
+    DIALOGTECH_EMULATOR_DATA=$faults exec ../../../../hack/with-emulator.sh "./$(basename "$0")" "$@"
 fi
 python=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}
 fail() { echo "reliability: $*" >&2; exit 1; }
