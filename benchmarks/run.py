@@ -516,17 +516,17 @@ def benchmark_role(context, playbooks):
         expected[count].write_text(json.dumps({'sms_listener_compliance_expected_numbers': [
             {'number': '%010d' % (5550000000 + i), 'url': 'https://sms.example.com/listener/%d' % (5550000000 + i)}
             for i in range(count)]}))
-    one, many = 'role, 1 expected', 'role, %s expected' % format(size, ',')
     # Two reference plays (not baselines) that do less than any role with this interface
     # can: read the expected numbers once, and also validate them as ansible-core does for
     # a role that documents them in meta/argument_specs.yml, which the issue asks for.
     floors = {'vars_floor.yml': 'read once', 'argspec_floor.yml': 'argument_specs validation + read once'}
-    variants = {one: lambda: playbooks.run('role.yml', size, extra=['@%s' % expected[1]]),
-                many: lambda: playbooks.run('role.yml', size, extra=['@%s' % expected[size]])}
-    for playbook, what in floors.items():
-        for count in (1, size):
-            variants['%s, %d' % (what, count)] = functools.partial(playbooks.run, playbook, size,
-                                                                   extra=['@%s' % expected[count]])
+
+    def variant(what, count):
+        return '%s, %s expected' % (what, format(count, ','))
+
+    variants = {variant(what, count): functools.partial(playbooks.run, playbook, size, extra=['@%s' % expected[count]])
+                for playbook, what in dict({'role.yml': 'role'}, **floors).items() for count in (1, size)}
+    one, many = variant('role', 1), variant('role', size)
     for run in variants.values():
         run()  # untimed: warms caches and proves the role passes on the compliant account
     times, dummy, cpu = compare(playbooks, context.role_runs, variants)
@@ -537,7 +537,7 @@ def benchmark_role(context, playbooks):
                          format(size, ','), role_seconds - role_one),
                       judged=not context.quick)]
     for playbook, what in floors.items():
-        extra = statistics.median(times['%s, %d' % (what, size)]) - statistics.median(times['%s, %d' % (what, 1)])
+        extra = statistics.median(times[variant(what, size)]) - statistics.median(times[variant(what, 1)])
         results.append(Result(4, 'lowest ratio reachable by a role that does only: %s' % what,
                               (role_one + extra) / role_one, 1.2, 'lower',
                               '%s of %s expected numbers costs ansible-core %.2f s (%s); added to the role with 1 '
