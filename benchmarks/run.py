@@ -104,7 +104,8 @@ def body_of(count):
 def parse_ours(body):
     """What fetch_numbers does with a response: feed it to ResponseParser as requests
     hands it over, in CHUNK_BYTES pieces."""
-    from ansible_collections.dialogtech.api.plugins.module_utils._client import CHUNK_BYTES, ResponseParser
+    from ansible_collections.dialogtech.api.plugins.module_utils._response import ResponseParser
+    from ansible_collections.dialogtech.api.plugins.module_utils._transport import CHUNK_BYTES
     parser = ResponseParser()
     for offset in range(0, len(body), CHUNK_BYTES):
         parser.feed(body[offset:offset + CHUNK_BYTES])

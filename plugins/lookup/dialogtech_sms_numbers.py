@@ -147,20 +147,23 @@ import hashlib
 import json
 import os
 
-from ansible import constants as C
 from ansible.errors import AnsibleError
 from ansible.plugins.lookup import LookupBase
 from ansible.release import __version__ as ansible_version
 from ansible.utils.display import Display
 
-from ansible_collections.dialogtech.api.plugins.module_utils import _run_cache
-from ansible_collections.dialogtech.api.plugins.module_utils._numbers import normalize_number
+from ansible_collections.dialogtech.api.plugins.module_utils._numbers import normalize_number, select
+from ansible_collections.dialogtech.api.plugins.module_utils._options import CONNECTION_ARGUMENT_SPEC
+from ansible_collections.dialogtech.api.plugins.plugin_utils import _compat, _run_cache
 
 display = Display()
 
 # Options of this lookup itself; all the others are the connection options of the doc
 # fragment, which go to the client (and into the cache key) as they are.
 _LOOKUP_OPTIONS = frozenset(('_terms', 'on_missing', 'run_cache', 'run_cache_dir'))
+# The variables that set options: dialogtech_<option>, as documented (a unit test holds
+# the documentation to this rule).
+OPTION_VARIABLES = tuple('dialogtech_' + name for name in list(CONNECTION_ARGUMENT_SPEC) + ['run_cache', 'run_cache_dir'])
 
 
 def _definitions_label():
@@ -171,25 +174,25 @@ def _definitions_label():
 
 
 # Before it runs the lookup, Ansible's plugin loader builds its option definitions from
-# the documentation: this file's and both doc fragments' YAML, ~25 ms in every forked
-# worker, which is most of what the lookup costs per host.  The first worker of a run
-# shares the definitions through the run cache; the others register them here, on
-# import, and the loader then finds them already there and skips the parsing.
+# the documentation (this file's and both doc fragments' YAML) in every forked worker,
+# which is most of what the lookup costs per host (benchmarks/RESULTS.md, benchmark 3).
+# The first worker of a run shares the definitions through the run cache; the others
+# register them here, on import, and the loader then finds them and skips the parsing.
 _DEFINITIONS_LABEL = _definitions_label()
-_definitions_shared = C.config.has_configuration_definition('lookup', __name__)
+_definitions_shared = _compat.registered_definitions('lookup', __name__) is not None
 if not _definitions_shared:
     _shared = _run_cache.read_shared(_DEFINITIONS_LABEL)
     if _shared is not None:
-        C.config.initialize_plugin_configuration_definitions('lookup', __name__, _shared)
-        _definitions_shared = True
+        _definitions_shared = _compat.register_definitions('lookup', __name__, _shared)
 
 
 class LookupModule(LookupBase):
 
     def run(self, terms, variables=None, **kwargs):
-        self.set_options(var_options=self._option_variables(variables), direct=kwargs)
+        options = _compat.templated_variables(self, variables, OPTION_VARIABLES) if variables else variables
+        self.set_options(var_options=options, direct=kwargs)
         wanted = []
-        for term in self._flatten(terms):
+        for term in _flatten(terms):
             try:
                 wanted.append(normalize_number(term))
             except ValueError as exc:
@@ -208,39 +211,35 @@ class LookupModule(LookupBase):
         if 'error' in answer:
             raise AnsibleError(answer['error'])
 
-        numbers = answer['numbers']
         if not wanted:
-            return numbers
-        by_number = {}
-        for entry in numbers:
-            by_number.setdefault(entry['number'], entry)
-        found = []
+            return answer['numbers']
+        found, missing = select(answer['numbers'], wanted)
         on_missing = self.get_option('on_missing')
-        for number in wanted:
-            if number in by_number:
-                found.append(by_number[number])
-            elif on_missing == 'error':
-                raise AnsibleError('the account has no SMS number %s' % number)
-            elif on_missing == 'warn':
+        if missing and on_missing == 'error':
+            raise AnsibleError('the account has no SMS number %s' % missing[0])
+        if missing and on_missing == 'warn':
+            for number in missing:
                 display.warning('dialogtech_sms_numbers: the account has no SMS number %s; left out' % number)
         return found
 
-    def _option_variables(self, variables):
-        """The variables that set options, templated.
 
-        Ansible hands a lookup the play's variables untemplated, so without this an option
-        set as `dialogtech_access_key: "{{ vault_key }}"` would reach the API as that text.
-        """
-        if not variables:
-            return variables
-        return {name: self._templar.template(variables[name])
-                for name in C.config.get_plugin_vars('lookup', self._load_name) if name in variables}
+def _flatten(terms):
+    """The terms with lists in them opened: query('...', ['a', 'b'], 'c') asks for three."""
+    flat = []
+    for term in terms:
+        if isinstance(term, (list, tuple)):
+            flat.extend(_flatten(term))
+        else:
+            flat.append(term)
+    return flat
 
 
 def _share_definitions():
     global _definitions_shared
     if not _definitions_shared:
-        _run_cache.write_shared(_DEFINITIONS_LABEL, C.config.get_configuration_definitions('lookup', __name__))
+        definitions = _compat.registered_definitions('lookup', __name__)
+        if definitions is not None:
+            _run_cache.write_shared(_DEFINITIONS_LABEL, definitions)
         _definitions_shared = True
 
 
@@ -255,20 +254,17 @@ def _fetch(connection):
     answered from the run cache then never pays for those imports, ~0.1 s in each of the
     hundreds of workers a big play forks.
     """
-    from ansible_collections.dialogtech.api.plugins.module_utils._client import (
-        ConnectionOptions,
-        DialogTechError,
-        as_dicts,
-        fetch_numbers,
-        missing_libraries,
-    )
+    from ansible_collections.dialogtech.api.plugins.module_utils._client import fetch_numbers, missing_libraries
+    from ansible_collections.dialogtech.api.plugins.module_utils._errors import DialogTechError
+    from ansible_collections.dialogtech.api.plugins.module_utils._options import connection_options
+    from ansible_collections.dialogtech.api.plugins.module_utils._response import as_dicts
 
     missing = missing_libraries()
     if missing:
         raise AnsibleError('dialogtech_sms_numbers needs the Python libraries %s on the controller'
                            % ', '.join(library for library, dummy in missing))
     try:
-        result = fetch_numbers(ConnectionOptions(**{name: connection[name] for name in ConnectionOptions._fields}))
+        result = fetch_numbers(connection_options(connection))
     except DialogTechError as exc:
         return {'error': str(exc)}
     return {'numbers': as_dicts(result.numbers)}

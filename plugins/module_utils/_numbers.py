@@ -30,3 +30,25 @@ def normalize_number(value):
     if len(compact) != 10 or not compact.isdigit():
         raise ValueError('%r is not a 10-digit US phone number' % text)
     return compact
+
+
+def by_number(records):
+    """The account's records (dicts) keyed by number; should the API list a number twice,
+    its first record counts, wherever numbers are picked."""
+    index = {}
+    for record in records:
+        index.setdefault(record['number'], record)
+    return index
+
+
+def select(records, wanted):
+    """``(found, missing)``: the records of the ``wanted`` numbers in the order asked, one
+    per item asked (repeats included), and the wanted numbers the account lacks."""
+    index = by_number(records)
+    found, missing = [], []
+    for number in wanted:
+        if number in index:
+            found.append(index[number])
+        else:
+            missing.append(number)
+    return found, missing

@@ -22,11 +22,12 @@ author:
 options:
   numbers:
     description:
-      - Return only these numbers, in the account's order.
+      - Return only these numbers, each once, in the order asked.
       - Formatted input such as V((555\) 999-0000) or V(+1 555 999 0000) is normalised to
         the 10 digits the API uses; anything that is not a 10-digit US number is an error.
-      - Requested numbers the account does not have are left out; compare O(numbers)
-        with the length of RV(numbers) or use the compliance role to catch them.
+      - Requested numbers the account does not have are left out and listed in
+        RV(missing_numbers); compare RV(count) with how many numbers you asked for, or use
+        the compliance role to catch them.
     type: list
     elements: str
   sms_enabled:
@@ -102,8 +103,8 @@ EXAMPLES = r'''
 RETURN = r'''
 numbers:
   description:
-    - The account's SMS numbers in the order the API returned them, after the
-      O(numbers) and O(sms_enabled) filters.
+    - The account's SMS numbers after the O(numbers) and O(sms_enabled) filters: in the
+      order the API returned them, or with O(numbers) in the order asked.
   returned: success
   type: list
   elements: dict
@@ -124,6 +125,13 @@ numbers:
     - number: '5559990000'
       sms_enabled: true
       url: http://example.net/sms_listener.php
+missing_numbers:
+  description: The numbers asked for in O(numbers) that the account does not have.
+  returned: success
+  type: list
+  elements: str
+  sample: ['5559990001']
+  version_added: 0.2.0
 count:
   description: How many numbers RV(numbers) holds.
   returned: success
@@ -138,15 +146,14 @@ result_description:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.dialogtech.api.plugins.module_utils._client import (
+from ansible_collections.dialogtech.api.plugins.module_utils._client import fetch_numbers, missing_libraries
+from ansible_collections.dialogtech.api.plugins.module_utils._errors import DialogTechError
+from ansible_collections.dialogtech.api.plugins.module_utils._numbers import normalize_number, select
+from ansible_collections.dialogtech.api.plugins.module_utils._options import (
     CONNECTION_ARGUMENT_SPEC,
-    ConnectionOptions,
-    DialogTechError,
-    as_dicts,
-    fetch_numbers,
-    missing_libraries,
+    connection_options,
 )
-from ansible_collections.dialogtech.api.plugins.module_utils._numbers import normalize_number
+from ansible_collections.dialogtech.api.plugins.module_utils._response import as_dicts
 
 
 def main():
@@ -164,20 +171,22 @@ def main():
     wanted = None
     if module.params['numbers'] is not None:
         try:
-            wanted = set(normalize_number(number) for number in module.params['numbers'])
+            wanted = dict.fromkeys(normalize_number(number) for number in module.params['numbers'])
         except ValueError as exc:
             module.fail_json(msg='numbers: %s' % exc)
 
     try:
-        result = fetch_numbers(ConnectionOptions(**{name: module.params[name] for name in ConnectionOptions._fields}))
+        result = fetch_numbers(connection_options(module.params))
     except DialogTechError as exc:
         module.fail_json(msg=str(exc))
 
+    numbers, missing = as_dicts(result.numbers), []
+    if wanted is not None:
+        numbers, missing = select(numbers, wanted)
     sms_enabled = module.params['sms_enabled']
-    numbers = [number for number in result.numbers
-               if (wanted is None or number.number in wanted)
-               and (sms_enabled is None or number.sms_enabled == sms_enabled)]
-    module.exit_json(changed=False, numbers=as_dicts(numbers), count=len(numbers),
+    if sms_enabled is not None:
+        numbers = [number for number in numbers if number['sms_enabled'] == sms_enabled]
+    module.exit_json(changed=False, numbers=numbers, count=len(numbers), missing_numbers=missing,
                      result_description=result.result_description)
 
 

@@ -23,13 +23,9 @@ from ansible.template import Templar
 
 from ansible_collections.dialogtech.api.plugins.module_utils import _client
 from ansible_collections.dialogtech.api.tests.unit.plugins.lookup.conftest import COLLECTIONS_ROOT
-from ansible_collections.dialogtech.api.plugins.module_utils._client import (
-    CONNECTION_ARGUMENT_SPEC,
-    DialogTechError,
-    NumbersResult,
-    SmsNumber,
-    as_dicts,
-)
+from ansible_collections.dialogtech.api.plugins.module_utils._errors import DialogTechError
+from ansible_collections.dialogtech.api.plugins.module_utils._options import CONNECTION_ARGUMENT_SPEC
+from ansible_collections.dialogtech.api.plugins.module_utils._response import ApiResponse, SmsNumber, as_dicts
 
 NAME = 'dialogtech.api.dialogtech_sms_numbers'
 SECRET = 'lookup-SECRET-canary'
@@ -58,7 +54,7 @@ class FakeApi(object):
         self.calls.append(options)
         if self.error:
             raise DialogTechError(self.error)
-        return NumbersResult(NUMBERS, '[4] Number(s) Returned')
+        return ApiResponse(NUMBERS, '[4] Number(s) Returned')
 
 
 @pytest.fixture

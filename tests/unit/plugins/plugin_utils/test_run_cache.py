@@ -17,8 +17,8 @@ from unittest import mock
 
 import pytest
 
-from ansible_collections.dialogtech.api.plugins.module_utils import _run_cache
-from ansible_collections.dialogtech.api.plugins.module_utils._run_cache import RunCacheError, get_or_fetch
+from ansible_collections.dialogtech.api.plugins.plugin_utils import _run_cache
+from ansible_collections.dialogtech.api.plugins.plugin_utils._run_cache import RunCacheError, get_or_fetch
 
 SECRET = 'run-cache-SECRET-canary'
 MATERIAL = {'api_url': 'http://127.0.0.1:1/ibp_api.php', 'access_key': 'ACCESS-canary', 'secret_access_key': SECRET}
@@ -169,7 +169,7 @@ def test_workers_and_their_controller_share_the_run_id():
 
 def test_a_process_not_forked_by_multiprocessing_is_its_own_run():
     """ansible-playbook itself, templating in the controller: its own PID names the run."""
-    code = ('import os; from ansible_collections.dialogtech.api.plugins.module_utils import _run_cache; '
+    code = ('import os; from ansible_collections.dialogtech.api.plugins.plugin_utils import _run_cache; '
             'print(os.getpid(), _run_cache.run_id())')
     other = subprocess.run([sys.executable, '-c', code], capture_output=True, check=True, text=True,
                            env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))

@@ -1,0 +1,17 @@
+# -*- coding: utf-8 -*-
+# Copyright: dialogtech.api contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The collection's own exception types; every adapter turns them into its own error."""
+
+from __future__ import annotations
+
+
+class DialogTechError(Exception):
+    """Every failure of the client, with a one-line message that is safe to show."""
+
+
+class UncertainOutcome(DialogTechError):
+    """A write request reached the server, but no answer says whether it took effect.
+
+    Writes are never retried blindly: the caller reads the state back instead.
+    """

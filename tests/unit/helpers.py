@@ -1,0 +1,91 @@
+# -*- coding: utf-8 -*-
+# Copyright: dialogtech.api contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Shared by the unit tests: the bundled emulator served in-process on 127.0.0.1 and the
+connection options that point at it."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import socket
+import threading
+from pathlib import Path
+from urllib.parse import quote, quote_plus
+
+import pytest
+import requests
+
+from ansible_collections.dialogtech.api.plugins.module_utils._client import fetch_numbers
+from ansible_collections.dialogtech.api.plugins.module_utils._errors import DialogTechError
+from ansible_collections.dialogtech.api.plugins.module_utils._options import CONNECTION_ARGUMENT_SPEC, ConnectionOptions
+
+
+EMULATOR_DIR = Path(__file__).resolve().parents[1] / 'emulator'
+FAULTS_FILE = EMULATOR_DIR / 'faults.json'
+SECRET = json.loads(FAULTS_FILE.read_text())['accounts'][0]['secret_access_key']
+# Every form the secret could take on its way out: as given, form/query-encoded, path-encoded.
+SECRET_FORMS = (SECRET, quote_plus(SECRET), quote(SECRET, safe=''))
+# The one number of the vendor's example response, as every adapter returns it.
+VENDOR_EXAMPLE_NUMBERS = [{'number': '5559990000', 'sms_enabled': True, 'url': 'http://example.net/sms_listener.php'}]
+XXE_CANARY = (EMULATOR_DIR / 'faults' / 'xxe-canary.txt').read_text().strip()
+
+
+def _load_emulator():
+    spec = importlib.util.spec_from_file_location('dialogtech_emulator', EMULATOR_DIR / 'dialogtech_emulator.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+emulator_module = _load_emulator()
+
+
+def serve(data, **tls):
+    server = emulator_module.make_server('127.0.0.1', 0, data, **tls)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    requests_seen = []
+
+    class Recorder(server.RequestHandlerClass):
+        def parse_request(self):
+            ok = super(Recorder, self).parse_request()
+            requests_seen.append(self.requestline)
+            return ok
+
+    server.RequestHandlerClass = Recorder
+    server.request_lines = requests_seen
+    server.api_url = '%s://127.0.0.1:%d/ibp_api.php' % (server.scheme, server.server_address[1])
+    return server
+
+
+def stop(server):
+    server.shutdown()
+    server.server_close()
+
+
+def stats(server):
+    return requests.get(server.api_url.replace('/ibp_api.php', '/_emulator/stats'), timeout=5).json()
+
+
+def options(url, access_key='fault-none', **overrides):
+    values = {name: spec.get('default') for name, spec in CONNECTION_ARGUMENT_SPEC.items()}
+    values.update(access_key=access_key, secret_access_key=SECRET, api_url=url)
+    values.update(overrides)
+    return ConnectionOptions(**values)
+
+
+def fetch_error(opts):
+    with pytest.raises(DialogTechError) as caught:
+        fetch_numbers(opts)
+    assert caught.value.__cause__ is None and caught.value.__context__ is None
+    message = str(caught.value)
+    for form in SECRET_FORMS:
+        assert form not in message
+    return message
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return probe.getsockname()[1]
