@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from ansible import constants as C
 from ansible.errors import AnsibleError
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
@@ -138,6 +139,12 @@ def test_documented_defaults_are_the_clients(loaded, api):
     loaded.set_options(var_options={}, direct={})
     for name, spec in CONNECTION_ARGUMENT_SPEC.items():
         assert loaded.get_option(name) == spec.get('default'), name
+
+
+def test_the_variables_the_lookup_templates_are_exactly_the_documented_ones(loaded):
+    definitions = C.config.get_configuration_definitions('lookup', loaded._load_name)
+    documented = {variable['name'] for definition in definitions.values() for variable in definition.get('vars', [])}
+    assert documented == set(sys.modules[type(loaded).__module__].OPTION_VARIABLES)
 
 
 def test_one_fetch_per_account_and_url(lookup, api):
