@@ -60,6 +60,10 @@ options:
         C(Retry-After), at most 30 seconds.
       - Other HTTP errors, TLS errors, timeouts and an API C(failed) result are never
         retried.
+      - A write (the M(dialogtech.api.dialogtech_sms_number) module) is retried only when
+        the request cannot have reached the API (a refused or failed connection, or an HTTP
+        429 or 503 answer). After a timeout, a connection closed before the answer or another
+        5xx answer, the module reads the number back instead of sending the write again.
     type: int
     default: 3
   validate_certs:
@@ -71,7 +75,9 @@ options:
   ca_path:
     description:
       - PEM file of the CA certificates to trust instead of the system's, for a
-        TLS-intercepting proxy or a private CA.
+        TLS-intercepting proxy or a private CA, or a directory of them prepared with
+        C(openssl rehash). A path that does not exist or cannot be read is an error before
+        any request.
       - If not set, the E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) environment
         variable is used, else the CA bundle of the C(certifi) package.
     type: path

@@ -251,7 +251,7 @@ def _fetch(connection):
     for the run, the other workers fail with it instead of each asking the API again.
 
     The client (requests, defusedxml) is imported here rather than at the top: a lookup
-    answered from the run cache then never pays for those imports, ~0.1 s in each of the
+    answered from the run cache then never pays for those imports in each of the
     hundreds of workers a big play forks.
     """
     from ansible_collections.dialogtech.api.plugins.module_utils._client import fetch_numbers, missing_libraries

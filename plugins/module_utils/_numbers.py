@@ -4,7 +4,7 @@
 """Phone number handling, free of third-party imports.
 
 Kept apart from ``_client`` so that a lookup answered from the run cache never pays
-for importing requests and defusedxml (~0.1 s in every forked worker).
+for importing requests and defusedxml in every forked worker.
 """
 
 from __future__ import annotations

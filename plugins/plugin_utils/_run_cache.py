@@ -12,7 +12,7 @@ directory.  The first process to ask fetches while the others wait on a lock fil
 run makes one fetch per key however many forks ask at once.
 
 Stdlib only, and nothing heavy: this runs in every worker, where a cache hit must cost
-well under the 0.1 s it takes to import the HTTP client.
+less than importing the HTTP client would (benchmarks/RESULTS.md, benchmark 3).
 """
 
 from __future__ import annotations
