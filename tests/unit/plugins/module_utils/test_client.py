@@ -37,6 +37,7 @@ from ansible_collections.dialogtech.api.plugins.module_utils._client import (
     redact,
 )
 from ansible_collections.dialogtech.api.plugins.module_utils._numbers import normalize_number
+from ansible_collections.dialogtech.api.tests.emulator import client as emulator_client
 
 EMULATOR_DIR = Path(__file__).resolve().parents[3] / 'emulator'
 FAULTS_FILE = EMULATOR_DIR / 'faults.json'
@@ -368,7 +369,7 @@ def emulator():
 def reset(request):
     if 'emulator' in request.fixturenames:
         server = request.getfixturevalue('emulator')
-        requests.post(server.api_url.replace('/ibp_api.php', '/_emulator/reset'), timeout=5).raise_for_status()
+        emulator_client.reset(server.api_url)
         del server.request_lines[:]
 
 
@@ -381,7 +382,7 @@ def sleeps(monkeypatch):
 
 
 def stats(server):
-    return requests.get(server.api_url.replace('/ibp_api.php', '/_emulator/stats'), timeout=5).json()
+    return emulator_client.stats(server.api_url)
 
 
 def options(url, access_key='fault-none', **overrides):
