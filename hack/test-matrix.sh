@@ -21,12 +21,12 @@ mkdir -p "$out"
 dev_core=$(sed -n 's/^ansible-core==//p' requirements/dev.txt)
 grep -q "^$dev_core " "$matrix" || { echo "test-matrix: $matrix lacks the pinned ansible-core $dev_core of requirements/dev.txt" >&2; exit 1; }
 
-pythons=$(sed 's/#.*//' "$matrix" | awk '{for (i = 2; i <= NF; i++) print $i}' | sort -uV)
+mapfile -t pythons < <(sed 's/#.*//' "$matrix" | awk '{for (i = 2; i <= NF; i++) print $i}' | sort -uV)
 rows=() failed=()
 while read -r core cell_pythons; do
     [ -n "$core" ] || continue
     row="| $core |"
-    for py in $pythons; do
+    for py in "${pythons[@]}"; do
         case " $cell_pythons " in
             *" $py "*) ;;
             *) row+=" – |"; continue ;;
@@ -58,8 +58,8 @@ while read -r core cell_pythons; do
 done < <(sed 's/#.*//' "$matrix")
 
 {
-    echo "| ansible-core |$(printf ' Python %s |' $pythons)"
-    echo "| --- |$(printf ' --- |%.0s' $pythons)"
+    echo "| ansible-core |$(printf ' Python %s |' "${pythons[@]}")"
+    echo "| --- |$(printf ' --- |%.0s' "${pythons[@]}")"
     printf '%s\n' "${rows[@]}"
     echo
     echo "pass: the unit and integration tests passed (\`make test-matrix\`, on the date given; last run"
