@@ -39,7 +39,6 @@ import sys
 import tempfile
 import time
 import tracemalloc
-import urllib.request
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -53,6 +52,7 @@ BENCH_SECRET = 'bench-secret-access-key'
 NAIVE_TARGET = 20.0
 
 sys.path.insert(0, str(ROOT / 'tests' / 'emulator'))
+import client as emulator_client  # noqa: E402  pylint: disable=wrong-import-position
 import dialogtech_emulator  # noqa: E402  pylint: disable=wrong-import-position
 
 
@@ -266,33 +266,16 @@ def draw_plot(rows, path):
 
 # --- playbook benchmarks ---------------------------------------------------------------
 
-class Emulator(object):
-    """The bundled emulator with the benchmark accounts, on a free port of 127.0.0.1."""
-
-    def __init__(self, workdir, sizes):
-        data = workdir / 'accounts.json'
-        data.write_text(json.dumps({'accounts': [
-            {'access_key': access_key(size), 'secret_access_key': BENCH_SECRET, 'generate': {'count': size}}
-            for size in sizes]}))
-        self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / 'tests' / 'emulator' / 'dialogtech_emulator.py'), '--port', '0', '--data', str(data)],
-            stdout=subprocess.PIPE, universal_newlines=True)
-        self.url = self.process.stdout.readline().strip()
-        if not self.url.startswith('http://'):
-            self.stop()
-            raise BenchmarkError('the emulator did not start')
-        self.base = self.url.rsplit('/', 1)[0]
-
-    def reset(self):
-        urllib.request.urlopen(urllib.request.Request(self.base + '/_emulator/reset', data=b'', method='POST')).read()
-
-    def requests(self):
-        with urllib.request.urlopen(self.base + '/_emulator/stats') as answer:
-            return json.loads(answer.read().decode())['requests']
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait()
+def start_emulator(workdir, sizes):
+    """The bundled emulator with a generated account of each size."""
+    data = workdir / 'accounts.json'
+    data.write_text(json.dumps({'accounts': [
+        {'access_key': access_key(size), 'secret_access_key': BENCH_SECRET, 'generate': {'count': size}}
+        for size in sizes]}))
+    try:
+        return emulator_client.Emulator(data)
+    except RuntimeError as exc:
+        raise BenchmarkError(str(exc))
 
 
 def access_key(size):
@@ -378,7 +361,7 @@ class Playbooks(object):
             lines = output.read_text().splitlines()
             shown = [line for line in lines if line.startswith(('fatal:', '[ERROR]'))][:5] or lines[-15:]
             raise BenchmarkError('%s failed (exit %d):\n      %s' % (playbook, status, '\n      '.join(shown)))
-        return elapsed, self.emulator.requests()
+        return elapsed, self.emulator.stats()['requests']
 
 
 def kill_tree(process):
@@ -643,7 +626,7 @@ def main(argv=None):
     try:
         playbooks = None
         if only & {2, 3, 4}:
-            emulator = Emulator(workdir, sorted({1000, context.role_numbers}))
+            emulator = start_emulator(workdir, sorted({1000, context.role_numbers}))
             playbooks = Playbooks(workdir, emulator)
         rows = None
         steps = [

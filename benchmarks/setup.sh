@@ -15,7 +15,7 @@ set -euo pipefail
 ANSIBLE_PACKAGE=ansible==12.3.0   # community package 12.x = ansible-core 2.19.x; ships ansible.utils 6.0.0
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir=${1:-$root/.build/bench}
-python=${PYTHON:-python3.11}
+python=${PYTHON:-$("$root/hack/find-pythons.sh" --first 3.13 3.12)}
 mkdir -p "$dir"
 
 stamp=$dir/venv/.installed

@@ -13,7 +13,7 @@
 # All gates run even when one fails; the exit status says whether any failed.
 #
 # Usage: hack/lint.sh [TARBALL]   (default: build one from the checkout)
-# Environment: LINT_VENV (default .build/lint-venv), PYTHON (default python3.11).
+# Environment: LINT_VENV (default .build/lint-venv), PYTHON (see hack/lint-venv.sh).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)

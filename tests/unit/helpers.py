@@ -14,7 +14,8 @@ from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import pytest
-import requests
+
+from ansible_collections.dialogtech.api.tests.emulator import client as emulator_client
 
 from ansible_collections.dialogtech.api.plugins.module_utils._client import fetch_numbers
 from ansible_collections.dialogtech.api.plugins.module_utils._errors import DialogTechError
@@ -65,7 +66,7 @@ def stop(server):
 
 
 def stats(server):
-    return requests.get(server.api_url.replace('/ibp_api.php', '/_emulator/stats'), timeout=5).json()
+    return emulator_client.stats(server.api_url)
 
 
 def options(url, access_key='fault-none', **overrides):

@@ -55,7 +55,8 @@ done
 echo "dialogtech_sms_numbers: 2 runs over 60 hosts at 12 forks made $(api_requests) API requests"
 
 ansible-playbook lookup.yml "$@" >"$workdir/lookup.out" 2>&1 || { cat "$workdir/lookup.out"; fail "lookup.yml failed"; }
-grep -q 'the account has no SMS number 5550004321; left out' "$workdir/lookup.out" \
+# ansible-core before 2.19 wraps warnings at 80 columns: whitespace is compared as one space.
+tr -s '\n ' '  ' <"$workdir/lookup.out" | grep -q 'the account has no SMS number 5550004321; left out' \
     || { cat "$workdir/lookup.out"; fail "no on_missing=warn warning"; }
 grep -q '5550001234' "$workdir/lookup.out" && fail "on_missing=skip warned"
 

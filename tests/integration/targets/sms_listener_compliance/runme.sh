@@ -34,7 +34,10 @@ run() {
     cp -r "$REPORT_DIR" "$workdir/$name.reports"  # searched for secrets at the end
 }
 expect_in() {  # NAME PATTERN (extended regex)
-    grep -qE -- "$2" "$workdir/$1.out" || { cat "$workdir/$1.out"; fail "$1: no /$2/ in the output above"; }
+    # ansible-core before 2.19 prints a failure's msg as JSON, its line breaks as \n: the
+    # output is searched as printed and with those turned into lines.
+    sed 's/\\n/\n/g' "$workdir/$1.out" | grep -E -- "$2" >/dev/null \
+        || { cat "$workdir/$1.out"; fail "$1: no /$2/ in the output above"; }
 }
 failed_task() {  # NAME: the last task started before the first failure
     awk '/^TASK \[/ { task = $0 } /FAILED!/ { print task; exit }' "$workdir/$1.out"

@@ -10,7 +10,8 @@ import shutil
 import subprocess
 
 import pytest
-import requests
+
+from ansible_collections.dialogtech.api.tests.emulator import client as emulator_client
 
 from ansible_collections.dialogtech.api.plugins.module_utils import _transport
 from ansible_collections.dialogtech.api.tests.unit.helpers import (
@@ -29,7 +30,7 @@ def emulator():
 def reset(request):
     if 'emulator' in request.fixturenames:
         server = request.getfixturevalue('emulator')
-        requests.post(server.api_url.replace('/ibp_api.php', '/_emulator/reset'), timeout=5).raise_for_status()
+        emulator_client.reset(server.api_url)
         del server.request_lines[:]
 
 

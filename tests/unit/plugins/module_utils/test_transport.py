@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from urllib.parse import quote_plus
 
+from http import HTTPStatus
+
 import pytest
 import requests
 
@@ -31,14 +33,14 @@ def test_api_failed_is_not_retried(emulator, sleeps):
     assert stats(emulator)['requests'] == 1 and sleeps == []
 
 
-@pytest.mark.parametrize('account, status', [('fault-http-500', '500 Internal Server Error'),
-                                             ('fault-http-403', '403 Forbidden'),
-                                             ('fault-http-413-retry-after', '413 Request Entity Too Large')])
+# The reason phrase is the emulator's Python's: 3.13 renamed 413 to "Content Too Large".
+@pytest.mark.parametrize('account, status', [('fault-http-500', 500), ('fault-http-403', 403),
+                                             ('fault-http-413-retry-after', 413)])
 def test_other_http_errors_are_not_retried(emulator, sleeps, account, status):
     message = fetch_error(options(emulator.api_url, account))
     port = emulator.server_address[1]
-    assert message == ("DialogTech API at http://127.0.0.1:%d answered HTTP %s; body starts: "
-                       "'<html><body>Error %s</body></html>'" % (port, status, status[:3]))
+    assert message == ("DialogTech API at http://127.0.0.1:%d answered HTTP %d %s; body starts: "
+                       "'<html><body>Error %d</body></html>'" % (port, status, HTTPStatus(status).phrase, status))
     assert stats(emulator)['requests'] == 1 and sleeps == []
 
 
