@@ -47,7 +47,12 @@ attributes:
     support: full
     membership:
       - dialogtech.api.dialogtech
-    description: Set the connection options once with C(module_defaults) for C(group/dialogtech.api.dialogtech).
+      - dialogtech.api.sms_listener_compliance
+    description:
+      - Set the connection options once with C(module_defaults) for C(group/dialogtech.api.dialogtech).
+      - The role P(dialogtech.api.sms_listener_compliance#role) hands its connection variables to
+        the module as C(module_defaults) for C(group/dialogtech.api.sms_listener_compliance). That
+        group is the role's own: its task replaces whatever a play sets for it.
 seealso:
   - plugin: dialogtech.api.dialogtech_sms_numbers
     plugin_type: lookup
