@@ -112,16 +112,6 @@ def _shown(value, limit=60):
     return text if len(text) <= limit else text[:limit - 3] + '...'
 
 
-def _octal_hint(number):
-    """YAML 1.1 reads an unquoted 0551234567 as the octal number 94714231, so the number in
-    the message is not the one the user wrote: name the one they probably did."""
-    if isinstance(number, int) and not isinstance(number, bool):
-        written = '0%o' % number
-        if len(written) == 10:
-            return "; if you wrote %s unquoted, YAML read it as an octal number: quote it, '%s'" % (written, written)
-    return ''
-
-
 def _expectation(label, item, default, require_https):
     if isinstance(item, dict):
         unknown = sorted(str(key) for key in set(item) - EXPECTATION_KEYS)
@@ -144,7 +134,7 @@ def _expectation(label, item, default, require_https):
     try:
         number = normalize_number(number)
     except ValueError as exc:
-        raise AnsibleFilterError('%s: %s%s' % (label, exc, _octal_hint(number))) from None
+        raise AnsibleFilterError('%s: %s' % (label, exc)) from None
     if url is None and url_regex is None:
         url, url_regex = default
     else:

@@ -151,7 +151,7 @@ from ansible_collections.dialogtech.api.plugins.module_utils._client import (
     fetch_numbers,
     missing_libraries,
 )
-from ansible_collections.dialogtech.api.plugins.module_utils._numbers import normalize_number
+from ansible_collections.dialogtech.api.plugins.module_utils._numbers import normalize_number, octal_hint
 
 
 def main():
@@ -168,10 +168,14 @@ def main():
 
     wanted = None
     if module.params['numbers'] is not None:
-        try:
-            wanted = set(normalize_number(number) for number in module.params['numbers'])
-        except ValueError as exc:
-            module.fail_json(msg='numbers: %s' % exc)
+        wanted = set()
+        for number in module.params['numbers']:
+            try:
+                wanted.add(normalize_number(number))
+            except ValueError as exc:
+                # The option is a list of str: an unquoted number that YAML read as octal
+                # arrives here as its decimal digits.
+                module.fail_json(msg='numbers: %s%s' % (exc, octal_hint(number) if number.isdigit() else ''))
 
     try:
         result = fetch_numbers(ConnectionOptions(**{name: module.params[name] for name in ConnectionOptions._fields}))
