@@ -52,7 +52,7 @@ attributes:
       - Set the connection options once with C(module_defaults) for C(group/dialogtech.api.dialogtech).
       - The role P(dialogtech.api.sms_listener_compliance#role) hands its connection variables to
         the module as C(module_defaults) for C(group/dialogtech.api.sms_listener_compliance). That
-        group is the role's own: its task replaces whatever a play sets for it.
+        group is the role's own, and its task replaces whatever a play sets for it.
 seealso:
   - plugin: dialogtech.api.dialogtech_sms_numbers
     plugin_type: lookup
