@@ -158,6 +158,17 @@ demo: install
 	ANSIBLE_INVENTORY_UNPARSED_WARNING=false ANSIBLE_CALLBACK_RESULT_FORMAT=yaml \
 	hack/with-emulator.sh "$(BIN)/ansible-playbook" docs/examples/demo.yml
 
+# A playbook (yours, or one of docs/examples) with the collection as `make install` built
+# it, against what the environment points at: the real API unless DIALOGTECH_API_URL is set.
+#   make run PLAYBOOK=docs/examples/demo.yml
+#   make run PLAYBOOK=site.yml ARGS='-i inventory.yml --ask-vault-pass'
+.PHONY: run
+run: install
+	@test -n "$(PLAYBOOK)" || { echo "make run: name the playbook, e.g. make run PLAYBOOK=docs/examples/demo.yml" >&2; exit 2; }
+	ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/$(BUILD)/collections" ANSIBLE_LOCALHOST_WARNING=false \
+	ANSIBLE_INVENTORY_UNPARSED_WARNING=false ANSIBLE_CALLBACK_RESULT_FORMAT="$${ANSIBLE_CALLBACK_RESULT_FORMAT:-yaml}" \
+	    $(BIN)/ansible-playbook $(PLAYBOOK) $(ARGS)
+
 clean:
 	rm -rf $(BUILD) $(VENV) tests/output
 

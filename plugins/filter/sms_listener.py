@@ -12,6 +12,7 @@ Documentation of each filter is in the ``<filter name>.yml`` file next to this o
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from xml.etree import ElementTree
 
 from ansible.errors import AnsibleFilterError
@@ -57,7 +58,8 @@ def normalise_expectations(expected, default_url=None, default_url_regex=None, r
     the evaluation can take either raw or already normalised expectations.
     """
     if not isinstance(expected, (list, tuple)):
-        raise AnsibleFilterError('expected numbers must be a list, not %s' % type(expected).__name__)
+        raise AnsibleFilterError("expected numbers must be a list, not %s (%s); in YAML, put each number on a "
+                                 "line of its own starting with '- '" % (_kind(expected), _shown(expected)))
     if default_url is not None and default_url_regex is not None:
         raise AnsibleFilterError('set a default url or a default url_regex, not both')
     default = _match_spec('default_url/default_url_regex', default_url, default_url_regex, require_https)
@@ -87,7 +89,27 @@ class _ItemLabel(object):
         self.index, self.item = index, item
 
     def __str__(self):
-        return 'expected_numbers[%d] (%r)' % (self.index, self.item)
+        return 'expected_numbers[%d] (%s)' % (self.index, _shown(self.item))
+
+
+def _kind(value):
+    """What a value is, in the words of a YAML file.
+
+    Ansible hands filters its own subclasses (AnsibleUnicode, _AnsibleTaggedStr, ...),
+    whose names mean nothing to the user who wrote the value.
+    """
+    if value is None:
+        return 'null'
+    for types, words in ((bool, 'true/false'), ((int, float), 'a number'), (str, 'a string'),
+                         (Mapping, 'a dictionary'), ((list, tuple), 'a list')):
+        if isinstance(value, types):
+            return words
+    return type(value).__name__
+
+
+def _shown(value, limit=60):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + '...'
 
 
 def _expectation(label, item, default, require_https):
@@ -107,8 +129,8 @@ def _expectation(label, item, default, require_https):
     elif isinstance(item, (str, int)) and not isinstance(item, bool):
         number, url, url_regex, sms_enabled = item, None, None, True
     else:
-        raise AnsibleFilterError('%s: an expected number must be a string or a dict, not %s'
-                                 % (label, type(item).__name__))
+        raise AnsibleFilterError('%s: an expected number must be a string or a dictionary, not %s'
+                                 % (label, _kind(item)))
     try:
         number = normalize_number(number)
     except ValueError as exc:

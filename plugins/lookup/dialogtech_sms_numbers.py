@@ -191,6 +191,12 @@ class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         options = _compat.templated_variables(self, variables, OPTION_VARIABLES) if variables else variables
         self.set_options(var_options=options, direct=kwargs)
+        # Ansible drops keywords it has no option for, so a typo (acess_key=) would
+        # silently fall back to another source.
+        unknown = sorted(set(kwargs) - set(self.get_options()))
+        if unknown:
+            raise AnsibleError('unknown keyword(s) %s; the lookup takes: %s'
+                               % (', '.join(unknown), ', '.join(sorted(set(self.get_options()) - {'_terms'}))))
         wanted = []
         for term in _flatten(terms):
             try:

@@ -57,7 +57,7 @@ def _call(options, parameters, idempotent=True):
     string and secret included, into its exception texts, and Ansible prints chained
     exceptions at high verbosity.
     """
-    error = DialogTechError
+    uncertain = False
     try:
         validate(options)
         credentials = {'access_key': options.access_key, 'secret_access_key': options.secret_access_key}
@@ -65,16 +65,18 @@ def _call(options, parameters, idempotent=True):
     except GaveUp as exc:
         message = 'DialogTech API at %s: %s' % (origin(options.api_url), exc)
     except UncertainOutcome as exc:
-        message, error = str(exc), UncertainOutcome
+        message, uncertain = str(exc), True
     except DialogTechError as exc:
         message = str(exc)
     except RequestException as exc:
         message = describe_request_error(exc, options)
-        if not idempotent and may_have_been_received(exc):
-            error = UncertainOutcome
+        uncertain = not idempotent and may_have_been_received(exc)
     except OSError as exc:
         # Local trouble before anything was sent: a CA bundle that cannot be read, no
         # file descriptors left.  requests raises it bare, without naming the option.
         message = 'could not send the request to DialogTech API at %s: %s' % (
             origin(options.api_url), exc.strerror or exc)
-    raise error(redact(message, options.secret_access_key or ''))
+    message = redact(message, options.secret_access_key or '')
+    if uncertain:
+        raise UncertainOutcome(message)
+    raise DialogTechError(message)

@@ -28,7 +28,8 @@ def normalize_number(value):
     elif len(compact) == 11 and compact.startswith('1'):
         compact = compact[1:]
     if len(compact) != 10 or not compact.isdigit():
-        raise ValueError('%r is not a 10-digit US phone number' % text)
+        raise ValueError('%r is not a 10-digit US phone number%s'
+                         % (text, octal_hint(value) if isinstance(value, int) and not isinstance(value, bool) else ''))
     return compact
 
 
@@ -52,3 +53,15 @@ def select(records, wanted):
         else:
             missing.append(number)
     return found, missing
+
+
+def octal_hint(number):
+    """YAML 1.1 reads an unquoted 0551234567 as the octal number 94714231, so the number an
+    error shows is not the one the user wrote: name the one they probably did.
+
+    ``number`` is the int YAML made, or its digits when a module's str option converted it.
+    """
+    written = '0%o' % int(number)
+    if len(written) != 10:
+        return ''
+    return "; if you wrote %s unquoted, YAML read it as an octal number: quote it, '%s'" % (written, written)

@@ -48,7 +48,12 @@ attributes:
     support: full
     membership:
       - dialogtech.api.dialogtech
-    description: Set the connection options once with C(module_defaults) for C(group/dialogtech.api.dialogtech).
+      - dialogtech.api.sms_listener_compliance
+    description:
+      - Set the connection options once with C(module_defaults) for C(group/dialogtech.api.dialogtech).
+      - The role P(dialogtech.api.sms_listener_compliance#role) hands its connection variables to
+        the module as C(module_defaults) for C(group/dialogtech.api.sms_listener_compliance). That
+        group is the role's own, and its task replaces whatever a play sets for it.
 seealso:
   - plugin: dialogtech.api.dialogtech_sms_numbers
     plugin_type: lookup
@@ -148,7 +153,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.dialogtech.api.plugins.module_utils._client import fetch_numbers, missing_libraries
 from ansible_collections.dialogtech.api.plugins.module_utils._errors import DialogTechError
-from ansible_collections.dialogtech.api.plugins.module_utils._numbers import normalize_number, select
+from ansible_collections.dialogtech.api.plugins.module_utils._numbers import normalize_number, octal_hint, select
 from ansible_collections.dialogtech.api.plugins.module_utils._options import (
     CONNECTION_ARGUMENT_SPEC,
     connection_options,
@@ -170,10 +175,14 @@ def main():
 
     wanted = None
     if module.params['numbers'] is not None:
-        try:
-            wanted = dict.fromkeys(normalize_number(number) for number in module.params['numbers'])
-        except ValueError as exc:
-            module.fail_json(msg='numbers: %s' % exc)
+        wanted = {}
+        for number in module.params['numbers']:
+            try:
+                wanted[normalize_number(number)] = None
+            except ValueError as exc:
+                # The option is a list of str: an unquoted number that YAML read as octal
+                # arrives here as its decimal digits.
+                module.fail_json(msg='numbers: %s%s' % (exc, octal_hint(number) if number.isdigit() else ''))
 
     try:
         result = fetch_numbers(connection_options(module.params))

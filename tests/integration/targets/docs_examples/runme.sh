@@ -153,7 +153,6 @@ assert report['passed'] is False and report['checked'] == 4, report
 assert sorted(v['kind'] for v in report['violations']) == ['insecure_url', 'url_mismatch'], report['violations']
 PY
 }
-mkdir reports
 run compliance_ci fail with_env_credentials ansible-playbook compliance_ci.yml
 expect_in compliance_ci 'Assert SMS listener compliance'
 expect_in compliance_ci 'insecure_url'

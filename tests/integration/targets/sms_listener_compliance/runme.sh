@@ -40,7 +40,7 @@ expect_in() {  # NAME PATTERN (extended regex)
         || { cat "$workdir/$1.out"; fail "$1: no /$2/ in the output above"; }
 }
 failed_task() {  # NAME: the last task started before the first failure
-    awk '/^TASK \[/ { task = $0 } /FAILED!/ { print task; exit }' "$workdir/$1.out"
+    awk '/^TASK \[/ { task = $0 } /FAILED!|^failed: / { print task; exit }' "$workdir/$1.out"
 }
 
 # A compliant account passes; post_tasks in site.yml check the facts on both hosts and
@@ -87,7 +87,7 @@ expect_in invalid "expected_numbers\[1\] .*is not a 10-digit US phone number"
 # An empty list too: a templating slip must not pass as "all 0 numbers compliant".
 run empty fail -e scenario=invalid -e '{"sms_listener_compliance_expected_numbers": []}'
 [[ "$(failed_task empty)" == *'Validate sms_listener_compliance_expected_numbers'* ]] || fail "empty: failed in $(failed_task empty)"
-expect_in empty 'sms_listener_compliance_expected_numbers is empty; there is nothing to check'
+expect_in empty 'sms_listener_compliance_expected_numbers is an empty list: list the numbers to check'
 [ "$(api_requests)" = 0 ] || fail "empty: the API was called $(api_requests) time(s)"
 
 # No secret anywhere: -vvvv output, the log, the reports.  Positive control: -vvvv did

@@ -195,15 +195,24 @@ def test_normalised_expectations_evaluate_the_same():
     ([{'number': '5559990000', 'uri': LISTENER}], {}, r"expected_numbers\[0\] .*unknown key\(s\) uri"),
     ([{'url': LISTENER}], {}, r"expected_numbers\[0\] .*number is required"),
     ([{'number': '5559990000', 'sms_enabled': 'yes'}], {}, r"expected_numbers\[0\] .*sms_enabled must be true or false"),
-    ([['5559990000']], {}, r"expected_numbers\[0\] .*must be a string or a dict, not list"),
-    ([True], {}, r"expected_numbers\[0\] .*must be a string or a dict, not bool"),
+    ([['5559990000']], {}, r"expected_numbers\[0\] .*must be a string or a dictionary, not a list$"),
+    ([True], {}, r"expected_numbers\[0\] \(True\): an expected number must be a string or a dictionary, not true/false$"),
+    ([None], {}, r"expected_numbers\[0\] \(None\): .* not null$"),
+    ([0o551234567], {}, r"expected_numbers\[0\] \(94714231\): '94714231' is not a 10-digit US phone number; "
+                        r"if you wrote 0551234567 unquoted, YAML read it as an octal number: quote it, '0551234567'$"),
+    ([555999000], {}, r"expected_numbers\[0\] \(555999000\): '555999000' is not a 10-digit US phone number$"),
+    ([{'number': '555-12', 'url': 'https://sms.example.com/' + 'x' * 100}], {},
+     r"^expected_numbers\[0\] \(\{'number': '555-12', 'url': 'https://sms\.example\.com/x{4}\.\.\.\): '555-12' is not"),
     ([{'number': '5559990000', 'url': 'sms.example.com'}], {}, r"expected_numbers\[0\] .*not an absolute http"),
     ([{'number': '5559990000', 'url': 'http://sms.example.com/'}], {}, r"expected_numbers\[0\] .*require_https is true"),
     (['5559990000', {'number': '555-999-0000', 'sms_enabled': False}], {},
      r"expected_numbers\[1\] .*5559990000 is already expected by expected_numbers\[0\]"),
     (['5559990000'], {'default_url': LISTENER, 'default_url_regex': '.*'}, 'not both'),
     (['5559990000'], {'default_url_regex': '('}, 'default_url/default_url_regex: url_regex .* is not a valid'),
-    ('5559990000', {}, 'must be a list, not str'),
+    ('5559990000', {}, r"^expected numbers must be a list, not a string \('5559990000'\); in YAML, put each "
+                       r"number on a line of its own starting with '- '$"),
+    ({'number': '5559990000'}, {}, r"^expected numbers must be a list, not a dictionary \("),
+    (None, {}, r"^expected numbers must be a list, not null \(None\)"),
 ])
 def test_invalid_expectations_name_the_item(expected, kwargs, message):
     with pytest.raises(AnsibleFilterError, match=message):

@@ -100,6 +100,20 @@ def test_a_bad_term_is_an_error_naming_it(lookup, api, term):
     assert api.calls == []  # refused before asking the API
 
 
+def test_an_unquoted_octal_term_names_what_was_written(lookup, api):
+    with pytest.raises(AnsibleError, match=re.escape("invalid term: '94714231' is not a 10-digit US phone number; "
+                                                     "if you wrote 0551234567 unquoted, YAML read it as an octal "
+                                                     "number: quote it, '0551234567'")):
+        lookup(0o551234567)
+    assert api.calls == []
+
+
+def test_an_unknown_keyword_is_an_error_naming_it(lookup, api):
+    with pytest.raises(AnsibleError, match=r'^unknown keyword\(s\) acess_key; the lookup takes: access_key, api_url, '):
+        lookup('5559990000', acess_key='vendor-example')
+    assert api.calls == []
+
+
 def test_on_missing_error_is_the_default(lookup):
     with pytest.raises(AnsibleError, match='the account has no SMS number 5550000009$'):
         lookup('5559990000', '5550000009')
