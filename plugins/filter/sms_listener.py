@@ -377,7 +377,7 @@ def sms_listener_markdown(compliance, title='SMS listener compliance'):
             continue
         lines += ['', '#### %s (%d)' % (_markdown(heading), len(rows)), '',
                   '| %s |' % ' | '.join(column.capitalize() for column in columns),
-                  '|%s' % ' --- |' * len(columns)]
+                  '|' + ' --- |' * len(columns)]
         lines.extend('| %s |' % ' | '.join(_markdown(_cell(row[column])) for column in columns) for row in rows)
     return '\n'.join(lines) + '\n'
 
