@@ -58,7 +58,8 @@ def _read_text(path, what, missing_ok=False):
     """The file's text, UTF-8 with or without a byte order mark; None when it does not
     exist and ``missing_ok``."""
     try:
-        with open(path, 'rb') as source:
+        # ~ as the role's argument spec documents the option: type path.
+        with open(os.path.expanduser(path), 'rb') as source:
             data = source.read()
     except FileNotFoundError:
         if missing_ok:

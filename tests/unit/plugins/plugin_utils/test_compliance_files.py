@@ -152,3 +152,11 @@ def test_unreadable_previous_report_is_an_error(tmp_path):
     (tmp_path / 'p.json').mkdir()
     with pytest.raises(ValueError, match='^cannot read previous report .*p.json: Is a directory$'):
         read_previous_report(str(tmp_path / 'p.json'))
+
+
+def test_home_directory_is_expanded(tmp_path, monkeypatch):
+    monkeypatch.setenv('HOME', str(tmp_path))
+    write(tmp_path, 'numbers.csv', 'number\n5559990000\n')
+    assert items_of('~/numbers.csv') == [('~/numbers.csv line 2', {'number': '5559990000'})]
+    write(tmp_path, 'previous.json', report())
+    assert len(read_previous_report('~/previous.json')) == 2
