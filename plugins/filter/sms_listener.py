@@ -38,7 +38,6 @@ JUNIT_SUITE = 'dialogtech.api.sms_listener_compliance'
 UNEXPECTED_TESTCASE = 'unexpected numbers'
 DRIFT_TESTCASE = 'changes since the previous report'
 TABLE_COLUMNS = ('number', 'kind', 'expected', 'found')
-CHANGES = ('added', 'removed', 'sms_enabled_changed', 'url_changed')
 DRIFT_COLUMNS = ('number', 'change', 'before', 'after')
 # The lists of a result that the text and Markdown reports show as tables, in this order:
 # (key, title, columns).  A further list in the result is a further entry here.
@@ -261,8 +260,9 @@ def sms_listener_compliance(numbers, expected, default_url=None, default_url_reg
 
 def account_drift(before, after):
     """What changed from one view of the account's numbers to another, by number: a
-    ``{number, change, before, after}`` per change (``CHANGES``).  ``before`` and ``after``
-    are ``{sms_enabled, url}`` for an added or removed number, else the changed value."""
+    ``{number, change, before, after}`` per change (added, removed, sms_enabled_changed,
+    url_changed).  ``before`` and ``after`` are ``{sms_enabled, url}`` for an added or
+    removed number, else the changed value."""
     old, new = {}, {}
     for view, records in ((old, before), (new, after)):
         for record in records:
