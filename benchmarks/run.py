@@ -494,12 +494,16 @@ def benchmark_lookup(context, playbooks):
 def benchmark_role(context, playbooks):
     size = context.role_numbers
     require(ROOT / 'roles' / 'sms_listener_compliance' / 'tasks' / 'main.yml', 'the compliance role')
-    expected = {}
+    expected, files = {}, {}
     for count in (1, size):
+        rows = [('%010d' % (5550000000 + i), 'https://sms.example.com/listener/%d' % (5550000000 + i))
+                for i in range(count)]
         expected[count] = context.workdir / ('expected-%d.json' % count)
         expected[count].write_text(json.dumps({'sms_listener_compliance_expected_numbers': [
-            {'number': '%010d' % (5550000000 + i), 'url': 'https://sms.example.com/listener/%d' % (5550000000 + i)}
-            for i in range(count)]}))
+            {'number': number, 'url': url} for number, url in rows]}))
+        # The same expectations as a file the role reads itself (issue 14).
+        files[count] = context.workdir / ('expected-%d.csv' % count)
+        files[count].write_text('number,url\n' + ''.join('%s,%s\n' % row for row in rows))
     # Two reference plays (not baselines) that do less than any role with this interface
     # can: read the expected numbers once, and also validate them as ansible-core does for
     # a role that documents them in meta/argument_specs.yml, which the issue asks for.
@@ -510,7 +514,12 @@ def benchmark_role(context, playbooks):
 
     variants = {variant(what, count): functools.partial(playbooks.run, playbook, size, extra=['@%s' % expected[count]])
                 for playbook, what in dict({'role.yml': 'role'}, **floors).items() for count in (1, size)}
+    variants.update({variant('role, file', count): functools.partial(
+        playbooks.run, 'role_file.yml', size,
+        extra=[json.dumps({'bench_expected_file': str(files[count]), 'bench_expected_count': count})])
+        for count in (1, size)})
     one, many = variant('role', 1), variant('role', size)
+    file_one, file_many = variant('role, file', 1), variant('role, file', size)
     for run in variants.values():
         run()  # untimed: warms caches and proves the role passes on the compliant account
     times, dummy, cpu = compare(playbooks, context.role_runs, variants)
@@ -520,6 +529,13 @@ def benchmark_role(context, playbooks):
                       % (summary({one: times[one], many: times[many]}, cpu), context.role_runs, cpu_note(cpu, many, one),
                          format(size, ','), role_seconds - role_one),
                       judged=not context.quick)]
+    results.append(Result(
+        4, 'role with %s expected numbers from a CSV file vs a 1-row file' % format(size, ','),
+        ratio(times, file_many, file_one), 1.2, 'lower',
+        '%s; median of %d interleaved runs; %s; the same numbers as an Ansible variable: %.2fx (above)'
+        % (summary({file_one: times[file_one], file_many: times[file_many]}, cpu), context.role_runs,
+           cpu_note(cpu, file_many, file_one), ratio(times, many, one)),
+        judged=not context.quick))
     for playbook, what in floors.items():
         extra = statistics.median(times[variant(what, size)]) - statistics.median(times[variant(what, 1)])
         results.append(Result(4, 'lowest ratio reachable by a role that does only: %s' % what,

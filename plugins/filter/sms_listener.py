@@ -1,30 +1,54 @@
 # -*- coding: utf-8 -*-
 # Copyright: dialogtech.api contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""SMS listener compliance: the pure evaluation behind the sms_listener_compliance role.
+"""SMS listener compliance: the evaluation behind the sms_listener_compliance role.
 
-No I/O and no API calls: the role fetches once and hands the numbers here, so a check of
-10,000 expected numbers is one filter call, and the same rules can be used on their own
+No API calls: the role fetches once and hands the numbers here, so a check of 10,000
+expected numbers is one filter call, and the same rules can be used on their own
 (``dialogtech.api.sms_listener_compliance``) or unit-tested without Ansible running.
-Documentation of each filter is in the ``<filter name>.yml`` file next to this one.
+The only I/O is reading, on the controller, the files the caller names: expected numbers
+and a previous report (plugin_utils/_compliance_files.py).  The other filters render a
+result as reports.  Documentation of each filter is in the ``<filter name>.yml`` file
+next to this one.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from xml.etree import ElementTree
 
 from ansible.errors import AnsibleFilterError
+from ansible.utils.display import Display
 
 from ansible_collections.dialogtech.api.plugins.module_utils._numbers import normalize_number
+from ansible_collections.dialogtech.api.plugins.plugin_utils._compliance_files import (
+    REPORT_FORMAT,
+    REPORT_FORMAT_VERSION,
+    read_expectations,
+    read_previous_report,
+)
+
+display = Display()
 
 KINDS = ('missing_number', 'sms_disabled', 'no_listener_url', 'invalid_url', 'insecure_url',
          'url_mismatch', 'unexpected_number')
 EXPECTATION_KEYS = frozenset(('number', 'url', 'url_regex', 'sms_enabled'))
 JUNIT_SUITE = 'dialogtech.api.sms_listener_compliance'
 UNEXPECTED_TESTCASE = 'unexpected numbers'
+DRIFT_TESTCASE = 'changes since the previous report'
 TABLE_COLUMNS = ('number', 'kind', 'expected', 'found')
+DRIFT_COLUMNS = ('number', 'change', 'before', 'after')
+# The lists of a result that the text and Markdown reports show as tables, in this order:
+# (key, title, columns).  A further list in the result is a further entry here.
+SECTIONS = (
+    ('violations', 'Violations', TABLE_COLUMNS),
+    ('drift', 'Changes in the account since the previous report', DRIFT_COLUMNS),
+)
+# Markdown that a cell's text could otherwise start (emphasis, links, HTML, code, math,
+# strike-through, entities) or end (the cell itself); each is backslash-escaped.
+_MARKDOWN_SPECIAL = re.compile(r'([\\`*_\[\]<>|~&$])')
 
 # XML 1.0 cannot carry these characters even escaped; a regex or URL containing one
 # would otherwise make the whole JUnit report unreadable for the CI system.
@@ -50,10 +74,12 @@ def _describe(expectation):
     return None
 
 
-def normalise_expectations(expected, default_url=None, default_url_regex=None, require_https=True):
+def normalise_expectations(expected, default_url=None, default_url_regex=None, require_https=True,
+                           expected_file=None):
     """Validate and normalise expected numbers; raise AnsibleFilterError naming the item.
 
-    Returns one dict per distinct number, in the given order:
+    ``expected_file`` (a path) adds the expectations of a CSV, YAML or JSON file after
+    those of the list.  Returns one dict per distinct number, in the given order:
     ``{number, url, url_regex, sms_enabled}`` with the defaults applied.  Idempotent, so
     the evaluation can take either raw or already normalised expectations.
     """
@@ -64,16 +90,23 @@ def normalise_expectations(expected, default_url=None, default_url_regex=None, r
         raise AnsibleFilterError('set a default url or a default url_regex, not both')
     default = _match_spec('default_url/default_url_regex', default_url, default_url_regex, require_https)
 
+    sources = [('expected_numbers[%d]', enumerate(expected))]
+    if expected_file:
+        try:
+            sources.append(read_expectations(expected_file))
+        except ValueError as exc:
+            raise AnsibleFilterError(str(exc)) from None
     by_number = {}
-    for index, item in enumerate(expected):
-        label = _ItemLabel(index, item)
-        expectation = _expectation(label, item, default, require_https)
-        first = by_number.setdefault(expectation['number'], (index, expectation))
-        if first[1] != expectation:
-            raise AnsibleFilterError('%s: number %s is already expected by expected_numbers[%d] with a '
-                                     'different url, url_regex or sms_enabled' % (label, expectation['number'], first[0]))
+    for place, items in sources:
+        for index, item in items:
+            label = _ItemLabel(place, index, item)
+            expectation = _expectation(label, item, default, require_https)
+            first = by_number.setdefault(expectation['number'], (label, expectation))
+            if first[1] != expectation:
+                raise AnsibleFilterError('%s: number %s is already expected by %s with a different url, url_regex '
+                                         'or sms_enabled' % (label, expectation['number'], first[0].place()))
     # Dicts keep insertion order: the first mention of each number decides its place.
-    return [expectation for _index, expectation in by_number.values()]
+    return [expectation for _label, expectation in by_number.values()]
 
 
 class _ItemLabel(object):
@@ -83,13 +116,17 @@ class _ItemLabel(object):
     nearly half of the filter's time on 10,000 expected numbers.
     """
 
-    __slots__ = ('index', 'item')
+    __slots__ = ('place_format', 'index', 'item')
 
-    def __init__(self, index, item):
-        self.index, self.item = index, item
+    def __init__(self, place_format, index, item):
+        self.place_format, self.index, self.item = place_format, index, item
+
+    def place(self):
+        """Where the item is: ``expected_numbers[3]``, ``numbers.csv line 4``, ``numbers.yml[3]``."""
+        return self.place_format % self.index
 
     def __str__(self):
-        return 'expected_numbers[%d] (%s)' % (self.index, _shown(self.item))
+        return '%s (%s)' % (self.place(), _shown(self.item))
 
 
 def _kind(value):
@@ -162,8 +199,13 @@ def _match_spec(label, url, url_regex, require_https):
 
 
 def sms_listener_compliance(numbers, expected, default_url=None, default_url_regex=None,
-                            require_https=True, fail_on_unexpected=False):
+                            require_https=True, fail_on_unexpected=False, expected_file=None,
+                            previous_report=None, fail_on_drift=False):
     """Compare the account's numbers with the expectations; return the compliance result.
+
+    ``expected_file`` adds the expectations of a file to those of ``expected``.  With
+    ``previous_report`` (the JSON report of an earlier run) the result's ``drift`` lists
+    what changed in the account since; a report that does not exist yet is a warning.
 
     Per expected number, in this order:
 
@@ -178,7 +220,17 @@ def sms_listener_compliance(numbers, expected, default_url=None, default_url_reg
     Then ``unexpected_number`` for each account number nobody expected, only when
     ``fail_on_unexpected``; they are listed in ``unexpected_numbers`` either way.
     """
-    expectations = normalise_expectations(expected, default_url, default_url_regex, require_https)
+    expectations = normalise_expectations(expected, default_url, default_url_regex, require_https, expected_file)
+    previous = None
+    if previous_report:
+        try:
+            previous = read_previous_report(previous_report)
+        except ValueError as exc:
+            raise AnsibleFilterError(str(exc)) from None
+        if previous is None:
+            display.warning('previous report %s does not exist (the first run?); drift since it is not checked'
+                            % previous_report)
+    drift = account_drift(previous, numbers) if previous is not None else []
     found = {}
     for record in numbers:
         found.setdefault(record['number'], record)
@@ -208,8 +260,9 @@ def sms_listener_compliance(numbers, expected, default_url=None, default_url_reg
     for violation in violations:
         counts[violation['kind']] += 1
     failed_numbers = len(set(violation['number'] for violation in violations))
+    compared = previous_report if previous is not None else None
     return {
-        'passed': not violations,
+        'passed': not violations and not (fail_on_drift and drift),
         'checked': len(expectations),
         'failed_numbers': failed_numbers,
         'violations': violations,
@@ -218,9 +271,45 @@ def sms_listener_compliance(numbers, expected, default_url=None, default_url_reg
         # The numbers only: the whole expectations would cost Ansible ~0.3 ms per number
         # to template into a fact, and the violations already say what was expected.
         'expected_numbers': [expectation['number'] for expectation in expectations],
-        'policy': {'require_https': bool(require_https), 'fail_on_unexpected': bool(fail_on_unexpected)},
-        'summary': _summary(len(expectations), failed_numbers, counts, len(unexpected), fail_on_unexpected),
+        'drift': drift,
+        'previous_report': compared,
+        'policy': {'require_https': bool(require_https), 'fail_on_unexpected': bool(fail_on_unexpected),
+                   'fail_on_drift': bool(fail_on_drift)},
+        'summary': _summary(len(expectations), failed_numbers, counts, len(unexpected), fail_on_unexpected,
+                            len(drift) if compared else None, fail_on_drift),
     }
+
+
+def account_drift(before, after):
+    """What changed from one view of the account's numbers to another, by number: a
+    ``{number, change, before, after}`` per change (added, removed, sms_enabled_changed,
+    url_changed).  ``before`` and ``after`` are ``{sms_enabled, url}`` for an added or
+    removed number, else the changed value."""
+    old, new = {}, {}
+    for view, records in ((old, before), (new, after)):
+        for record in records:
+            view.setdefault(record['number'], record)
+    drift = []
+    for number in sorted(set(old) | set(new)):
+        was, now = old.get(number), new.get(number)
+        if was is None:
+            drift.append(_change(number, 'added', None, _state(now)))
+        elif now is None:
+            drift.append(_change(number, 'removed', _state(was), None))
+        else:
+            if bool(was['sms_enabled']) != bool(now['sms_enabled']):
+                drift.append(_change(number, 'sms_enabled_changed', bool(was['sms_enabled']), bool(now['sms_enabled'])))
+            if (was.get('url') or None) != (now.get('url') or None):
+                drift.append(_change(number, 'url_changed', was.get('url') or None, now.get('url') or None))
+    return drift
+
+
+def _state(record):
+    return {'sms_enabled': bool(record['sms_enabled']), 'url': record.get('url') or None}
+
+
+def _change(number, change, before, after):
+    return {'number': number, 'change': change, 'before': before, 'after': after}
 
 
 def _violation(number, kind, expected, found):
@@ -251,31 +340,91 @@ def _url_violations(expectation, url, require_https, patterns):
     return violations
 
 
-def _summary(checked, failed_numbers, counts, unexpected, fail_on_unexpected):
-    if not any(counts.values()):
-        text = 'SMS listener compliance passed: all %d expected number(s) are compliant' % checked
-    else:
+def _summary(checked, failed_numbers, counts, unexpected, fail_on_unexpected, changes, fail_on_drift):
+    """One line; ``changes`` is the number of drift entries, None when nothing was compared."""
+    if any(counts.values()):
         kinds = ', '.join('%d %s' % (count, kind) for kind, count in counts.items() if count)
         text = ('SMS listener compliance failed: %d violation(s) on %d number(s), %d number(s) expected (%s)'
                 % (sum(counts.values()), failed_numbers, checked, kinds))
+    elif changes and fail_on_drift:
+        text = 'SMS listener compliance failed: all %d expected number(s) are compliant, but the account changed' % checked
+    else:
+        text = 'SMS listener compliance passed: all %d expected number(s) are compliant' % checked
     if unexpected and not fail_on_unexpected:
         text += '; %d unexpected number(s) in the account not checked (fail_on_unexpected is false)' % unexpected
+    if changes:
+        text += '; %d change(s) in the account since the previous report (fail_on_drift is %s)' % (
+            changes, str(bool(fail_on_drift)).lower())
+    elif changes is not None:
+        text += '; no change in the account since the previous report'
     return text
 
 
-def sms_listener_table(violations):
-    """A fixed-width text table of violations, one per line, for a failure message."""
-    rows = [tuple(column.upper() for column in TABLE_COLUMNS)]
-    rows.extend(tuple('-' if violation[column] is None else str(violation[column]) for column in TABLE_COLUMNS)
-                for violation in violations)
-    widths = [max(len(row[i]) for row in rows) for i in range(len(TABLE_COLUMNS) - 1)]
-    return '\n'.join('  '.join([cell.ljust(width) for cell, width in zip(row, widths)] + [row[-1]]).rstrip()
-                     for row in rows)
+def sms_listener_table(result):
+    """A fixed-width text table, one row per line, for a failure message: of a list of
+    violations; or, of a whole compliance result, one titled table per non-empty list
+    of ``SECTIONS``."""
+    if not isinstance(result, dict):
+        return _text_table(result, TABLE_COLUMNS)
+    return '\n\n'.join('%s (%d):\n%s' % (title, len(result[key]), _text_table(result[key], columns))
+                       for key, title, columns in SECTIONS if result.get(key))
+
+
+def _text_table(rows, columns):
+    lines = [tuple(column.upper() for column in columns)]
+    lines.extend(tuple(_cell(row[column]) for column in columns) for row in rows)
+    widths = [max(len(line[i]) for line in lines) for i in range(len(columns) - 1)]
+    return '\n'.join('  '.join([cell.ljust(width) for cell, width in zip(line, widths)] + [line[-1]]).rstrip()
+                     for line in lines)
+
+
+def _cell(value):
+    """A table cell's text: '-' for nothing, true/false, and key=value pairs for a dict."""
+    if value is None:
+        return '-'
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return ', '.join('%s=%s' % (key, _cell(item)) for key, item in value.items())
+    return str(value)
+
+
+def sms_listener_markdown(compliance, title='SMS listener compliance'):
+    """Markdown for a CI job page: a heading, the summary line, and a table per non-empty
+    list of ``SECTIONS``, every cell escaped."""
+    lines = ['### %s' % _markdown(title), '', _markdown(compliance['summary'])]
+    for key, heading, columns in SECTIONS:
+        rows = compliance.get(key)
+        if not rows:
+            continue
+        lines += ['', '#### %s (%d)' % (_markdown(heading), len(rows)), '',
+                  '| %s |' % ' | '.join(column.capitalize() for column in columns),
+                  '|' + ' --- |' * len(columns)]
+        lines.extend('| %s |' % ' | '.join(_markdown(_cell(row[column])) for column in columns) for row in rows)
+    return '\n'.join(lines) + '\n'
+
+
+def _markdown(text):
+    """Text as the literal content of a Markdown table cell or paragraph: specials escaped,
+    on one line."""
+    return _MARKDOWN_SPECIAL.sub(r'\\\1', ' '.join(str(text).splitlines()))
+
+
+def sms_listener_json(compliance, numbers):
+    """The JSON report: the compliance result, what it was made from (the account's
+    numbers as fetched, which a later run compares with for drift) and its format."""
+    report = {'report_format': REPORT_FORMAT, 'report_format_version': REPORT_FORMAT_VERSION}
+    report.update(compliance)
+    report['account_numbers'] = [{'number': record['number'], 'sms_enabled': bool(record['sms_enabled']),
+                                  'url': record.get('url')} for record in numbers]
+    return json.dumps(report, indent=4, sort_keys=False, ensure_ascii=False) + '\n'
 
 
 def sms_listener_junit(compliance, name=JUNIT_SUITE):
-    """JUnit XML text for a compliance result: a test case per expected number plus one
-    for the numbers nobody expected (skipped when fail_on_unexpected is off)."""
+    """JUnit XML text for a compliance result: a test case per expected number, one for
+    the numbers nobody expected (skipped when fail_on_unexpected is off) and, when a
+    previous report was compared, one for the changes since (skipped, listing them, when
+    fail_on_drift is off)."""
     by_number = {}
     for violation in compliance['violations']:
         by_number.setdefault(violation['number'], []).append(violation)
@@ -295,13 +444,33 @@ def sms_listener_junit(compliance, name=JUNIT_SUITE):
         ElementTree.SubElement(case, 'skipped', message='fail_on_unexpected is false; %d number(s) in the '
                                'account were not expected' % len(compliance['unexpected_numbers']))
 
-    counts = {'tests': str(len(compliance['expected_numbers']) + 1), 'failures': str(failures), 'errors': '0',
-              'skipped': str(skipped)}
+    tests = len(compliance['expected_numbers']) + 1
+    # .get: a result made before drift existed has neither key.
+    if compliance.get('previous_report'):
+        tests += 1
+        failures, skipped = _add_drift_case(suite, name, compliance, failures, skipped)
+
+    counts = {'tests': str(tests), 'failures': str(failures), 'errors': '0', 'skipped': str(skipped)}
     suite.attrib.update(counts)
     suites = ElementTree.Element('testsuites', dict(counts, name=_xml_text(name)))
     suites.append(suite)
     ElementTree.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(suites, encoding='unicode') + '\n'
+
+
+def _add_drift_case(suite, name, compliance, failures, skipped):
+    case = ElementTree.SubElement(suite, 'testcase', classname=_xml_text(name), name=DRIFT_TESTCASE)
+    drift = compliance['drift']
+    if not drift:
+        return failures, skipped
+    message = _xml_text('%d change(s) since %s' % (len(drift), compliance['previous_report']))
+    table = _xml_text(_text_table(drift, DRIFT_COLUMNS))
+    if compliance['policy'].get('fail_on_drift'):
+        ElementTree.SubElement(case, 'failure', type='drift', message=message).text = table
+        return failures + 1, skipped
+    ElementTree.SubElement(case, 'skipped', message=message + '; fail_on_drift is false')
+    ElementTree.SubElement(case, 'system-out').text = table
+    return failures, skipped + 1
 
 
 def _add_failure(case, violations):
@@ -323,4 +492,6 @@ class FilterModule(object):
             'sms_listener_compliance': sms_listener_compliance,
             'sms_listener_table': sms_listener_table,
             'sms_listener_junit': sms_listener_junit,
+            'sms_listener_markdown': sms_listener_markdown,
+            'sms_listener_json': sms_listener_json,
         }

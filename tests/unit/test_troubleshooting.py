@@ -199,7 +199,7 @@ def test_every_message_of_the_code_is_in_the_troubleshooting_guide():
     ('plugins/modules', 'numbers:'),                                             # fail_json(msg=...)
     ('plugins/lookup', 'the account has no SMS number'),                         # AnsibleError and a warning
     ('plugins/filter', 'expected numbers must be a list, not'),                  # AnsibleFilterError
-    ('roles', 'is an empty list: list the numbers to check'),                    # a fail task's msg
+    ('roles', 'is set: list the numbers to check'),  # a fail task's msg
 ])
 def test_the_collector_finds_each_kind_of_message(where, wording):
     assert any(str(path).startswith(where) and wording in text for path, _line, text in collect()), wording

@@ -52,7 +52,7 @@ PY
 workdir=$(mktemp -d)
 trap 'rm -rf "$workdir"' EXIT
 # Users run the examples from a copy of the folder (the vault file and reports go there).
-cp "$docs"/examples/*.yml "$workdir/"
+cp "$docs"/examples/*.yml "$docs"/examples/*.csv "$workdir/"
 cd "$workdir"
 export ANSIBLE_LOG_PATH=$workdir/ansible.log ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
 export DIALOGTECH_API_URL=$DIALOGTECH_EMULATOR_URL
@@ -135,22 +135,29 @@ expect_in compliance_deploy 'SMS listener compliance passed'
 expect_in compliance_deploy 'the account has 4 number(s)'
 
 # compliance-role.md, CI: 0559990003 forwards over plain http, so the job fails and the
-# reports say why; in report-only mode it passes with the same reports.
-check_reports() {  # NAME
-    "$python" - "reports/sms-compliance.xml" "reports/sms-compliance.json" <<'PY' || { cat "$1.out"; fail "$1: reports differ from the guide"; }
+# reports say why; in report-only mode it passes with the same reports. With the previous
+# run's reports in place (as the scheduled job restores them), the JUnit report has one
+# more test case, for drift, and nothing changed.
+check_reports() {  # NAME [TEST CASES]
+    "$python" - "reports/sms-compliance.xml" "reports/sms-compliance.json" "reports/sms-compliance.md" "${2:-5}" <<'PY' || { cat "$1.out"; fail "$1: reports differ from the guide"; }
 import json, sys
 import xml.etree.ElementTree as ET
 root = ET.parse(sys.argv[1]).getroot()
 suite = root if root.tag == 'testsuite' else root.find('testsuite')
 cases = suite.findall('testcase')
 failed = [case for case in cases if case.find('failure') is not None]
-assert len(cases) == 5 and int(suite.get('tests')) == 5, ET.tostring(root)
+tests = int(sys.argv[4])
+assert len(cases) == tests and int(suite.get('tests')) == tests, ET.tostring(root)
 assert len(failed) == 1 and int(suite.get('failures')) == 1, ET.tostring(root)
 assert '0559990003' in failed[0].get('name'), failed[0].get('name')
 assert 'insecure_url' in ET.tostring(failed[0], encoding='unicode')
 report = json.load(open(sys.argv[2]))
 assert report['passed'] is False and report['checked'] == 4, report
 assert sorted(v['kind'] for v in report['violations']) == ['insecure_url', 'url_mismatch'], report['violations']
+assert report['drift'] == [], report['drift']
+markdown = open(sys.argv[3]).read()
+assert '| Number | Kind | Expected | Found |' in markdown, markdown
+assert '| 0559990003 | insecure\\_url | an https:// URL | http://legacy.example.com/sms.php |' in markdown, markdown
 PY
 }
 run compliance_ci fail with_env_credentials ansible-playbook compliance_ci.yml
@@ -160,7 +167,12 @@ check_reports compliance_ci
 rm -rf reports
 run compliance_ci_report_only pass with_env_credentials \
     ansible-playbook compliance_ci.yml -e sms_listener_compliance_report_only=true
+expect_in compliance_ci_report_only 'does not exist (the first run?)'
 check_reports compliance_ci_report_only
+run compliance_ci_again pass with_env_credentials \
+    ansible-playbook compliance_ci.yml -e sms_listener_compliance_report_only=true
+expect_in compliance_ci_again 'no change in the account since the previous report'
+check_reports compliance_ci_again 6
 
 # No run may show or write the secret: outputs, the log, the reports.
 if grep -rlF "$SECRET" .; then

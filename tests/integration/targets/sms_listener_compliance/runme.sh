@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The sms_listener_compliance role through real ansible-playbook runs at -vvvv, against the
-# emulator serving this target's accounts.json: a compliant and a broken account.
+# emulator serving this target's accounts.json: a compliant and a broken account; and, for
+# drift, a second emulator serving accounts-later.json, the compliant account changed.
 set -eu
 cd "$(dirname "$0")"
 if [ -z "${DIALOGTECH_EMULATOR_URL:-}" ]; then
@@ -19,13 +20,14 @@ BROKEN_SECRET=broken-SECRET-93ab-canary
 WRONG=wrong-$RANDOM-$RANDOM-canary
 
 fail() { echo "sms_listener_compliance: $*" >&2; exit 1; }
-# run NAME pass|fail ARGS...: a fresh emulator count and report directory, then the playbook.
+# run NAME pass|fail ARGS...: a fresh emulator count and report directory, then the playbook;
+# through the command $launcher names when it is set.
 run() {
     local name=$1 expect=$2 status=0
     shift 2
     reset_emulator
     rm -rf "$REPORT_DIR" && mkdir "$REPORT_DIR"
-    ansible-playbook -i inventory site.yml -vvvv "$@" >"$workdir/$name.out" 2>&1 || status=$?
+    "${launcher:-command}" ansible-playbook -i inventory site.yml -vvvv "$@" >"$workdir/$name.out" 2>&1 || status=$?
     case "$expect:$status" in
         pass:0) ;;
         fail:0) cat "$workdir/$name.out"; fail "$name: expected the run to fail" ;;
@@ -69,6 +71,50 @@ expect_in report_only 'Show SMS listener compliance \(report only\)'
 expect_in report_only '"5552000006  missing_number'
 "$python" check_reports.py "$workdir/report_only.reports"
 
+# The same expectations from a CSV file instead of the list, in UTF-8 with a byte order mark
+# and CRLF line ends as spreadsheets export it: the same reports, byte for byte.
+csv=$workdir/broken.csv
+printf '\xef\xbb\xbf' >"$csv" && sed 's/$/\r/' files/broken.csv >>"$csv"
+DIALOGTECH_ACCESS_KEY=broken DIALOGTECH_SECRET_ACCESS_KEY=$BROKEN_SECRET run broken_csv fail -e scenario=broken \
+    -e '{"sms_listener_compliance_expected_numbers": []}' -e "sms_listener_compliance_expected_numbers_file=$csv"
+[[ "$(failed_task broken_csv)" == *'Assert SMS listener compliance'* ]] || fail "broken_csv: failed in $(failed_task broken_csv)"
+"$python" check_reports.py "$workdir/broken_csv.reports" "$workdir/broken.reports"
+
+# A bad row fails before any API call, naming the file and the line.
+printf 'number,url\n5551000000,\n555-100-01,\n' >"$workdir/bad.csv"
+run bad_csv fail -e scenario=compliant -e "sms_listener_compliance_expected_numbers_file=$workdir/bad.csv"
+[[ "$(failed_task bad_csv)" == *'Validate sms_listener_compliance_expected_numbers'* ]] || fail "bad_csv: failed in $(failed_task bad_csv)"
+expect_in bad_csv "$workdir/bad.csv line 3 .*'555-100-01' is not a 10-digit US phone number"
+[ "$(api_requests)" = 0 ] || fail "bad_csv: the API was called $(api_requests) time(s)"
+
+# Drift since a previous run's JSON report.  The first run has none yet (a warning); the
+# second sees no change; against the changed account the third reports the changes and
+# passes, the fourth fails with fail_on_drift.
+later() { DIALOGTECH_EMULATOR_DATA=$PWD/accounts-later.json ../../../../hack/with-emulator.sh "$@"; }
+drift_args=(-e scenario=compliant -e sms_listener_compliance_fail_on_unexpected=false
+            -e "sms_listener_compliance_previous_report=$workdir/previous.json"
+            -e "sms_listener_compliance_report_json=$REPORT_DIR/compliance.json"
+            -e "sms_listener_compliance_report_junit=$REPORT_DIR/compliance.xml"
+            -e "sms_listener_compliance_report_markdown=$REPORT_DIR/compliance.md")
+run drift_first pass "${drift_args[@]}"
+expect_in drift_first "previous report $workdir/previous.json does not exist"
+cp "$workdir/drift_first.reports/compliance.json" "$workdir/previous.json"
+run drift_none pass "${drift_args[@]}"
+expect_in drift_none 'no change in the account since the previous report'
+launcher=later run drift pass "${drift_args[@]}"
+expect_in drift '2 change\(s\) in the account since the previous report'
+"$python" check_reports.py --drift "$workdir/drift.reports"
+launcher=later run drift_fail fail "${drift_args[@]}" -e sms_listener_compliance_fail_on_drift=true
+[[ "$(failed_task drift_fail)" == *'Assert SMS listener compliance'* ]] || fail "drift_fail: failed in $(failed_task drift_fail)"
+expect_in drift_fail 'Changes in the account since the previous report \(2\):'
+expect_in drift_fail '^5551000009 +added +- +sms_enabled=true, url=https://sms.example.com/listener'
+# A JSON file that is not such a report (here: as 0.1.0 wrote them) fails before any API call.
+echo '{"passed": true, "violations": []}' >"$workdir/old.json"
+run drift_foreign fail "${drift_args[@]}" -e "sms_listener_compliance_previous_report=$workdir/old.json"
+[[ "$(failed_task drift_foreign)" == *'Validate sms_listener_compliance_expected_numbers'* ]] || fail "drift_foreign: failed in $(failed_task drift_foreign)"
+expect_in drift_foreign "previous report $workdir/old.json is not a JSON report of dialogtech.api.sms_listener_compliance"
+[ "$(api_requests)" = 0 ] || fail "drift_foreign: the API was called $(api_requests) time(s)"
+
 # Fails closed, with the client's error, whether the wrong secret comes from the
 # environment or a role variable; and writes no report.
 DIALOGTECH_ACCESS_KEY=broken DIALOGTECH_SECRET_ACCESS_KEY=$WRONG run wrong_env_secret fail -e scenario=broken
@@ -87,7 +133,7 @@ expect_in invalid "expected_numbers\[1\] .*is not a 10-digit US phone number"
 # An empty list too: a templating slip must not pass as "all 0 numbers compliant".
 run empty fail -e scenario=invalid -e '{"sms_listener_compliance_expected_numbers": []}'
 [[ "$(failed_task empty)" == *'Validate sms_listener_compliance_expected_numbers'* ]] || fail "empty: failed in $(failed_task empty)"
-expect_in empty 'sms_listener_compliance_expected_numbers is an empty list: list the numbers to check'
+expect_in empty 'sms_listener_compliance_expected_numbers is an empty list and no sms_listener_compliance_expected_numbers_file is set: list the numbers to check'
 [ "$(api_requests)" = 0 ] || fail "empty: the API was called $(api_requests) time(s)"
 
 # No secret anywhere: -vvvv output, the log, the reports.  Positive control: -vvvv did
@@ -98,4 +144,4 @@ for secret in compliant-SECRET-7c1f-canary "$BROKEN_SECRET" "$WRONG"; do
         fail "a secret leaked into the files above"
     fi
 done
-echo "sms_listener_compliance: 8 runs as expected; no secret in their -vvvv output, log or reports"
+echo "sms_listener_compliance: 16 runs as expected; no secret in their -vvvv output, log or reports"

@@ -33,7 +33,8 @@ def kinds(result):
 
 
 def test_filters_are_registered():
-    assert sorted(FilterModule().filters()) == ['sms_listener_compliance', 'sms_listener_junit', 'sms_listener_table']
+    assert sorted(FilterModule().filters()) == ['sms_listener_compliance', 'sms_listener_json', 'sms_listener_junit',
+                                                'sms_listener_markdown', 'sms_listener_table']
 
 
 def test_compliant_account_passes():
@@ -96,7 +97,7 @@ def test_unexpected_number_only_with_fail_on_unexpected():
     assert strict['passed'] is False
     assert strict['violations'] == [{'number': '5559990009', 'kind': 'unexpected_number', 'expected': None,
                                      'found': 'sms_enabled=true, url=(none)'}]
-    assert strict['policy'] == {'require_https': True, 'fail_on_unexpected': True}
+    assert strict['policy'] == {'require_https': True, 'fail_on_unexpected': True, 'fail_on_drift': False}
 
 
 def test_require_https_off_accepts_http():
@@ -311,7 +312,7 @@ def test_junit_survives_characters_xml_cannot_carry():
 def test_result_is_json_serialisable_with_the_documented_fields():
     result = json.loads(json.dumps(_every_kind()))
     assert set(result) == {'passed', 'checked', 'failed_numbers', 'violations', 'counts', 'unexpected_numbers',
-                           'expected_numbers', 'policy', 'summary'}
+                           'expected_numbers', 'drift', 'previous_report', 'policy', 'summary'}
     assert all(set(violation) == {'number', 'kind', 'expected', 'found'} for violation in result['violations'])
     assert re.match(r'SMS listener compliance failed: 7 violation\(s\) on 7 number\(s\), 7 number\(s\) expected',
                     result['summary'])
