@@ -24,16 +24,23 @@ emulator_base() {
     fi
 }
 
-# Print how many API requests the emulator has answered since it started or was reset.
-api_requests() {
+# Print one figure of the emulator's /_emulator/stats (requests, reads, writes, ...), counted
+# since it started or was reset.
+emulator_stat() {
     local base
     base=$(emulator_base) || return
     "${python:-${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}}" \
-        -c 'import json, sys, urllib.request; print(json.load(urllib.request.urlopen(sys.argv[1]))["requests"])' \
-        "$base/stats"
+        -c 'import json, sys, urllib.request; print(json.load(urllib.request.urlopen(sys.argv[1]))[sys.argv[2]])' \
+        "$base/stats" "$1"
 }
 
-# Zero the emulator's counters and the faults' per-account state.
+# How many API requests the emulator has answered.
+api_requests() { emulator_stat requests; }
+
+# How many of them were writes (sms.register_number, sms.unregister_number).
+api_writes() { emulator_stat writes; }
+
+# Zero the emulator's counters, restore its accounts' numbers and the faults' per-account state.
 reset_emulator() {
     local base
     base=$(emulator_base) || return
