@@ -12,12 +12,19 @@
 
 emulator_client=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/emulator/client.py
 
-# Print how many API requests the emulator has answered since it started or was reset.
-api_requests() {
-    "${python:-${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}}" "$emulator_client" requests
+# Print one figure of the emulator's /_emulator/stats (requests, reads, writes, ...), counted
+# since it started or was reset.
+emulator_stat() {
+    "${python:-${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}}" "$emulator_client" stat "$1"
 }
 
-# Zero the emulator's counters and the faults' per-account state.
+# How many API requests the emulator has answered.
+api_requests() { emulator_stat requests; }
+
+# How many of them were writes (sms.register_number, sms.unregister_number).
+api_writes() { emulator_stat writes; }
+
+# Zero the emulator's counters, restore its accounts' numbers and the faults' per-account state.
 reset_emulator() {
     "${python:-${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}}" "$emulator_client" reset
 }

@@ -45,6 +45,8 @@ DRIFT_COLUMNS = ('number', 'change', 'before', 'after')
 SECTIONS = (
     ('violations', 'Violations', TABLE_COLUMNS),
     ('drift', 'Changes in the account since the previous report', DRIFT_COLUMNS),
+    ('remediated', 'Fixed by the remediation', ('number', 'before', 'after')),
+    ('not_fixable', 'Not fixable by the remediation', ('number', 'kinds', 'why')),
 )
 # Markdown that a cell's text could otherwise start (emphasis, links, HTML, code, math,
 # strike-through, entities) or end (the cell itself); each is backslash-escaped.
@@ -312,6 +314,42 @@ def _change(number, change, before, after):
     return {'number': number, 'change': change, 'before': before, 'after': after}
 
 
+def sms_listener_remediation(compliance, expected, default_url=None, default_url_regex=None, require_https=True,
+                             expected_file=None):
+    """Split a compliance result's failing numbers into those a listener URL write fixes
+    and those it cannot, each with why.
+
+    ``expected`` and the defaults must be those the compliance was evaluated with.
+    Returns ``{fixes: [{number, url}], not_fixable: [{number, kinds, why}]}``, both in the
+    order of the violations.
+    """
+    expectations = {expectation['number']: expectation
+                    for expectation in normalise_expectations(expected, default_url, default_url_regex, require_https)}
+    kinds = {}
+    for violation in compliance['violations']:
+        kinds.setdefault(violation['number'], []).append(violation['kind'])
+    fixes, not_fixable = [], []
+    for number, found in kinds.items():
+        why = _not_fixable(found, expectations.get(number))
+        if why:
+            not_fixable.append({'number': number, 'kinds': found, 'why': why})
+        else:
+            fixes.append({'number': number, 'url': expectations[number]['url']})
+    return {'fixes': fixes, 'not_fixable': not_fixable}
+
+
+def _not_fixable(kinds, expectation):
+    if 'missing_number' in kinds:
+        return 'the account does not have the number; numbers are bought in the DialogTech web UI'
+    if 'unexpected_number' in kinds:
+        return 'the number is not expected; the role does not turn SMS off'
+    if not expectation['sms_enabled']:
+        return 'SMS is expected off; the role only sets listener URLs'
+    if expectation['url'] is None:
+        return 'no exact url is expected (only a url_regex, or none), so there is no URL to set'
+    return None
+
+
 def _violation(number, kind, expected, found):
     return {'number': number, 'kind': kind, 'expected': expected, 'found': found}
 
@@ -494,4 +532,5 @@ class FilterModule(object):
             'sms_listener_junit': sms_listener_junit,
             'sms_listener_markdown': sms_listener_markdown,
             'sms_listener_json': sms_listener_json,
+            'sms_listener_remediation': sms_listener_remediation,
         }

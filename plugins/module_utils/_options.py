@@ -42,6 +42,15 @@ def connection_options(values):
     return ConnectionOptions(**{name: values[name] for name in ConnectionOptions._fields})
 
 
+def is_http_url(url):
+    """Whether ``url`` is an absolute http:// or https:// URL with a host (and a valid port)."""
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in ('http', 'https') and bool(parts.hostname) and (parts.port or 0) >= 0
+    except ValueError:  # an unclosed IPv6 bracket, a port that is not a number
+        return False
+
+
 def validate(options):
     """Raise DialogTechError for options no request could succeed with.
 
@@ -52,12 +61,7 @@ def validate(options):
         if not getattr(options, name):
             raise DialogTechError('%s is required: set it as an option or in the %s environment variable'
                                   % (name, CONNECTION_ARGUMENT_SPEC[name]['fallback'][1][0]))
-    try:
-        parts = urlsplit(options.api_url)
-        valid = parts.scheme in ('http', 'https') and parts.hostname and (parts.port or True)
-    except ValueError:  # an unclosed IPv6 bracket, a port that is not a number
-        valid = False
-    if not valid:
+    if not is_http_url(options.api_url):
         raise DialogTechError('api_url must be an absolute http:// or https:// URL, not %r' % options.api_url)
     if options.http_method not in ('GET', 'POST'):
         raise DialogTechError('http_method must be GET or POST, not %r' % options.http_method)

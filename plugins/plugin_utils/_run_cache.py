@@ -33,6 +33,8 @@ KEY_FILE = 'key'
 KEY_BYTES = 32
 # Every file of a run (answer, lock, temporary) starts with the run id: PID-STARTTIME-.
 _RUN_FILE = re.compile(r'(\d+)-(\d+)-')
+# An answer of get_or_fetch: PID-STARTTIME-DIGEST.json (a temporary one has a suffix).
+_ANSWER_FILE = re.compile(r'\d+-\d+-[0-9a-f]{64}\.json$')
 
 
 class RunCacheError(Exception):
@@ -75,6 +77,35 @@ def get_or_fetch(material, fetch, directory=None):
         return answer, 'fetched and shared in %s' % path
     finally:
         os.close(lock)
+
+
+def invalidate(directory=None):
+    """Delete this run's stored answers in ``directory``; return how many there were.
+
+    For a plugin that has just changed an account: the next ``get_or_fetch`` of the run
+    fetches afresh.  Every answer of the run goes, not only the changed account's: a
+    file is named by a keyed hash of all the material, and the same account reached
+    with other material (another timeout or HTTP method) would otherwise keep its stale
+    answer.  Values stored with ``write_shared`` stay.  A directory that does not exist
+    or is not private holds nothing ``get_or_fetch`` would read, and is left alone.
+    """
+    run = run_id()
+    if run is None:
+        return 0
+    try:
+        _check_private(directory or default_directory())
+        entries = list(os.scandir(directory or default_directory()))
+    except (OSError, RunCacheError):
+        return 0
+    removed = 0
+    for entry in entries:
+        if _ANSWER_FILE.match(entry.name) and entry.name.startswith(run + '-'):
+            try:
+                os.unlink(entry.path)
+                removed += 1
+            except FileNotFoundError:
+                pass  # another worker of the run invalidated it first
+    return removed
 
 
 def run_id():

@@ -3,7 +3,7 @@ of 127.0.0.1, reset it, read its stats, stop it.  Benchmarks and unit tests impo
 shell scripts run it:
 
     python tests/emulator/client.py run [--data FILE] [--timeout S] -- COMMAND [ARG...]
-    python tests/emulator/client.py requests|stats|reset [API_URL]
+    python tests/emulator/client.py stat NAME|stats|reset [API_URL]
 
 ``run`` is hack/with-emulator.sh: COMMAND runs with DIALOGTECH_API_URL and
 DIALOGTECH_EMULATOR_URL set to the emulator's API URL, which is stopped when COMMAND ends;
@@ -109,8 +109,10 @@ def main(argv=None):
     runner.add_argument('--data', default=HERE / 'accounts.json', help='JSON file of accounts')
     runner.add_argument('--timeout', type=float, default=120, help='seconds to wait for the emulator to start')
     runner.add_argument('command', nargs='+')
-    for action in ('requests', 'stats', 'reset'):
-        commands.add_parser(action).add_argument('api_url', nargs='?', default=os.environ.get('DIALOGTECH_EMULATOR_URL'))
+    counter = commands.add_parser('stat', help='print one counter of /_emulator/stats (requests, reads, writes, ...)')
+    counter.add_argument('name')
+    for action in (counter, commands.add_parser('stats'), commands.add_parser('reset')):
+        action.add_argument('api_url', nargs='?', default=os.environ.get('DIALOGTECH_EMULATOR_URL'))
     args = parser.parse_args(argv)
 
     if args.action == 'run':
@@ -121,7 +123,7 @@ def main(argv=None):
         reset(args.api_url)
     else:
         counters = stats(args.api_url)
-        print(counters['requests'] if args.action == 'requests' else json.dumps(counters, indent=2, sort_keys=True))
+        print(counters[args.name] if args.action == 'stat' else json.dumps(counters, indent=2, sort_keys=True))
     return 0
 
 

@@ -6,11 +6,18 @@ prints the bound API URL (``http://127.0.0.1:PORT/ibp_api.php``) as its first li
 serves until SIGTERM/SIGINT; with ``--tls-cert`` (and ``--tls-key``) it serves HTTPS.  Accounts come from a JSON data file (see accounts.json);
 each may name a ``fault`` to misbehave in a chosen way.  Besides the API it serves:
 
-- ``GET /_emulator/stats``: requests counted per access key, per path, and in total,
-  and ``dtd_fetches``: how often anything under ``/_emulator/dtd/`` was fetched (a
-  client that resolves an external DTD shows up here);
-- ``POST /_emulator/reset``: zero the counters (and the faults' per-account state);
+- ``GET /_emulator/stats``: requests counted per access key, per path, and in total;
+  ``reads`` and ``writes`` (API requests by kind of action, so a test can assert that a
+  run wrote nothing), ``by_action``; and ``dtd_fetches``: how often anything under
+  ``/_emulator/dtd/`` was fetched (a client that resolves an external DTD shows up here);
+- ``POST /_emulator/reset``: zero the counters, restore every account's numbers as the
+  data file gives them, and reset the faults' per-account state;
 - ``/_emulator/dtd/<name>``: a DTD, for documents that reference one externally.
+
+Writes (``sms.register_number``, ``sms.unregister_number``) change the account's numbers
+in memory, so the next read shows them.  They are refused, with the API's ``failed``
+result, for an account marked ``"read_only": true`` (a key without write permission),
+for a number the account does not have and for a ``url`` over 1024 characters.
 
 Faults (``FAULTS`` below) are chosen per account; tests/emulator/faults.json has one
 account per fault.  Transient faults ("the first N requests fail") count per account,
@@ -40,7 +47,10 @@ DTD_PATH = '/_emulator/dtd/'
 # What a fetched external DTD would inject: an entity whose expansion would show up in
 # the parsed result if a client ever resolved it.
 EXTERNAL_DTD = b'<!ENTITY fetched "EXTERNAL-DTD-WAS-FETCHED">\n'
-ACTION = 'sms.get_numbers'
+READ_ACTION = 'sms.get_numbers'
+WRITE_ACTIONS = ('sms.register_number', 'sms.unregister_number')
+# The vendor's limit on a listener URL.
+MAX_URL_CHARS = 1024
 
 VENDOR_PROLOG = '''<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE response [
@@ -90,9 +100,14 @@ def render_numbers(numbers, url_style='attribute'):
             '\t<data>\n%s\t</data>\n</response>\n' % (len(numbers), ''.join(lines))).encode('utf-8')
 
 
+def render_result(result, description):
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<response>\n\t<result>%s</result>\n'
+            '\t<result_description>%s</result_description>\n</response>\n'
+            % (result, xml_escape(description))).encode('utf-8')
+
+
 def render_failure(description):
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n<response>\n\t<result>failed</result>\n'
-            '\t<result_description>%s</result_description>\n</response>\n' % xml_escape(description)).encode('utf-8')
+    return render_result('failed', description)
 
 
 class Emulator(object):
@@ -104,6 +119,9 @@ class Emulator(object):
         self.counts = Counter()
         self.fault_state = Counter()
         self.rendered = {}
+        # Each account's numbers as the writes left them, by access key; made from the
+        # data file on first use and dropped by reset.
+        self.state = {}
 
     def count(self, key):
         with self.lock:
@@ -114,7 +132,10 @@ class Emulator(object):
         with self.lock:
             by_key = {key[len('key:'):]: n for key, n in self.counts.items() if key.startswith('key:')}
             by_path = {key[len('path:'):]: n for key, n in self.counts.items() if key.startswith('path:')}
+            by_action = {key[len('action:'):]: n for key, n in self.counts.items() if key.startswith('action:')}
             return {'requests': self.counts['api'], 'by_access_key': by_key, 'by_path': by_path,
+                    'by_action': by_action, 'reads': by_action.get(READ_ACTION, 0),
+                    'writes': sum(by_action.get(action, 0) for action in WRITE_ACTIONS),
                     'dtd_fetches': self.counts['dtd']}
 
     def next_attempt(self, account):
@@ -127,13 +148,42 @@ class Emulator(object):
         with self.lock:
             self.counts.clear()
             self.fault_state.clear()
+            self.state.clear()
+            self.rendered.clear()
+
+    def numbers(self, account):
+        """The account's numbers as they are now; callers hold the lock."""
+        key = account['access_key']
+        if key not in self.state:
+            self.state[key] = [dict(entry) for entry in numbers_of(account)]
+        return self.state[key]
 
     def body_for(self, account):
-        # Large generated accounts are rendered once; benchmarks ask for them repeatedly.
+        # Large generated accounts are rendered once per state; benchmarks ask for them repeatedly.
         key = account['access_key']
-        if key not in self.rendered:
-            self.rendered[key] = render_numbers(numbers_of(account), account.get('url_style', 'attribute'))
-        return self.rendered[key]
+        with self.lock:
+            if key not in self.rendered:
+                self.rendered[key] = render_numbers(self.numbers(account), account.get('url_style', 'attribute'))
+            return self.rendered[key]
+
+    def write(self, account, param):
+        """Apply a write action; return the API's answer (result, description)."""
+        action, number = param['action'], param.get('number', '')
+        url = param.get('url', '')
+        if action == 'sms.register_number' and not url:
+            return 'failed', 'Missing required parameter: url'
+        if len(url) > MAX_URL_CHARS:
+            return 'failed', 'Invalid url: must be %d characters or fewer' % MAX_URL_CHARS
+        with self.lock:
+            entry = next((entry for entry in self.numbers(account) if entry['number'] == number), None)
+            if entry is None:
+                return 'failed', 'Invalid number: %s is not a number of this account' % number
+            if action == 'sms.register_number':
+                entry.update(sms_enabled=True, url=url)
+            else:
+                entry.update(sms_enabled=False, url=None)
+            self.rendered.pop(account['access_key'], None)
+        return 'success', 'Number %s %s' % (number, 'registered' if action == 'sms.register_number' else 'unregistered')
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -173,20 +223,27 @@ class Handler(BaseHTTPRequestHandler):
         if path != API_PATH:
             return self.send_body(b'<html><body>404 Not Found</body></html>', status=404, content_type='text/html')
         self.emulator.count('api')
-        param = {name: values[-1] for name, values in query.items()}
+        param = last_values(query)
         account = self.emulator.accounts.get(param.get('access_key'))
         if account is not None:
             self.emulator.count('key:' + account['access_key'])
         if account is None or param.get('secret_access_key') != account['secret_access_key']:
             return self.send_body(render_failure('Invalid Access Key or Secret Access Key'))
-        if param.get('action') != ACTION:
+        action = param.get('action')
+        if action != READ_ACTION and action not in WRITE_ACTIONS:
             return self.send_body(render_failure('Invalid action: %s' % param.get('action', '')))
+        self.emulator.count('action:' + action)
+        if action in WRITE_ACTIONS and account.get('read_only'):
+            return self.send_body(render_failure('Access denied: this API key is not permitted to use %s' % action))
         fault = account.get('fault')
         if fault:
             return FAULTS[fault['kind']](self, account, fault, query)
-        self.send_success(account)
+        self.send_success(account, param)
 
-    def send_success(self, account):
+    def send_success(self, account, param=None):
+        """The answer to a request that succeeds: the read's numbers, or the write applied."""
+        if param is not None and param['action'] in WRITE_ACTIONS:
+            return self.send_body(render_result(*self.emulator.write(account, param)))
         self.send_body(self.emulator.body_for(account))
 
     def base_url(self):
@@ -218,7 +275,7 @@ def fault_transient(handler, account, fault, query):
     ``times`` requests get ``status`` (or, with ``"status": "drop"``, a connection closed
     without an answer), later ones succeed."""
     if handler.emulator.next_attempt(account) > int(fault['times']):
-        return handler.send_success(account)
+        return handler.send_success(account, last_values(query))
     if fault['status'] == 'drop':
         handler.close_connection = True
         return
@@ -293,7 +350,7 @@ def fault_redirect(handler, account, fault, query):
     serving HTTPS), to ``"same"`` (this origin; the redirected request is answered
     normally) or to any absolute URL given."""
     if query.get('redirected'):
-        return handler.send_success(account)
+        return handler.send_success(account, last_values(query))
     host, port = handler.server.server_address[:2]
     target = {'localhost': '%s://localhost:%d' % (handler.server.scheme, port),
               'http': 'http://%s:%d' % (host, port), 'same': ''}.get(fault['to'], fault['to'])
@@ -301,6 +358,27 @@ def fault_redirect(handler, account, fault, query):
                                                     for value in values] + [('redirected', '1')])
     handler.send_body(b'', status=int(fault.get('status', 302)), content_type='text/html',
                       headers=[('Location', location)])
+
+
+def fault_lost_answer(handler, account, fault, query):
+    """``{"kind": "lost_answer", "status": 502, "applied": true}``: reads are answered; a
+    write is applied (or, with ``"applied": false``, not) and then answered with HTTP
+    ``status`` (or, with ``"status": "drop"``, a connection closed without an answer): a
+    gateway that lost the backend's answer, so the client cannot know what happened."""
+    param = last_values(query)
+    if param['action'] not in WRITE_ACTIONS:
+        return handler.send_success(account, param)
+    if fault.get('applied', True):
+        handler.emulator.write(account, param)
+    if fault['status'] == 'drop':
+        handler.close_connection = True
+        return
+    fault_http_status(handler, account, fault, query)
+
+
+def last_values(query):
+    """The request's parameters, the last value of each (as PHP reads a query string)."""
+    return {name: values[-1] for name, values in query.items()}
 
 
 # Fault kinds by name; each takes (handler, account, fault settings, request parameters)
@@ -314,6 +392,7 @@ FAULTS = {
     'truncated': fault_truncated,
     'redirect': fault_redirect,
     'chunked': fault_chunked,
+    'lost_answer': fault_lost_answer,
 }
 
 

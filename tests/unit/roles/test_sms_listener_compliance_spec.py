@@ -41,5 +41,5 @@ def test_each_connection_option_is_a_role_variable_of_the_same_type(role_options
 
 @pytest.mark.parametrize('name', sorted(CONNECTION_ARGUMENT_SPEC))
 def test_each_connection_option_reaches_the_module(name):
-    tasks = '\n'.join(path.read_text(encoding='utf-8') for path in sorted((ROLE / 'tasks').glob('*.yml')))
-    assert PREFIX + name in tasks, 'no task of the role passes %s%s on' % (PREFIX, name)
+    tasks = '\n'.join(path.read_text(encoding='utf-8') for path in sorted(ROLE.glob('[tv]a[sr]*/*.yml')))
+    assert PREFIX + name in tasks, 'no task or variable of the role passes %s%s on' % (PREFIX, name)

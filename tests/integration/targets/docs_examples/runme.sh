@@ -10,7 +10,7 @@ fi
 docs=$(cd ../../../../docs && pwd)
 python=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}
 # shellcheck source-path=SCRIPTDIR
-. ../../../../hack/emulator-client.sh  # api_requests, reset_emulator
+. ../../../../hack/emulator-client.sh  # api_requests, api_writes, reset_emulator
 SECRET=demo-secret-key
 
 # The guides quote the example files they link to; a quote must still match its file.
@@ -46,7 +46,7 @@ for guide in sorted(glob.glob(os.path.join(docs, '*.md'))):
 print('docs_examples: %d quoted example(s) checked against their files' % checked)
 if bad:
     sys.exit('\n'.join(bad))
-assert checked >= 6, 'expected the guides to quote at least 6 example files'
+assert checked >= 7, 'expected the guides to quote at least 7 example files'
 PY
 
 workdir=$(mktemp -d)
@@ -173,6 +173,24 @@ run compliance_ci_again pass with_env_credentials \
     ansible-playbook compliance_ci.yml -e sms_listener_compliance_report_only=true
 expect_in compliance_ci_again 'no change in the account since the previous report'
 check_reports compliance_ci_again 6
+
+# remediation.md: the plan writes nothing; the run writes the two gateways' numbers and
+# verifies them through the lookup; a rerun writes nothing. The emulator's reset then
+# restores the demo account.
+reset_emulator
+run remediation_check pass with_env_credentials ansible-playbook -i inventory.yml remediation.yml --check --diff
+expect_in remediation_check '2 number(s) changed: 5559990000, 5559990001'
+expect_in remediation_check '+        "url": "https://sms-v2.example.com/listener"'
+[ "$(api_writes)" -eq 0 ] || fail "remediation.yml --check wrote $(api_writes) time(s)"
+run remediation pass with_env_credentials ansible-playbook -i inventory.yml remediation.yml
+expect_in remediation '2 number(s) changed: 5559990000, 5559990001'
+expect_in remediation '5559990000 -> https://sms-v2.example.com/listener'
+expect_in remediation '5559990001 -> https://sms-v2.example.com/listener'
+[ "$(api_writes)" -eq 2 ] || fail "remediation.yml made $(api_writes) writes, the guide says 2"
+run remediation_again pass with_env_credentials ansible-playbook -i inventory.yml remediation.yml
+expect_in remediation_again '0 number(s) changed'
+[ "$(api_writes)" -eq 2 ] || fail "the rerun of remediation.yml wrote"
+reset_emulator
 
 # No run may show or write the secret: outputs, the log, the reports.
 if grep -rlF "$SECRET" .; then

@@ -115,6 +115,22 @@ run drift_foreign fail "${drift_args[@]}" -e "sms_listener_compliance_previous_r
 expect_in drift_foreign "previous report $workdir/old.json is not a JSON report of dialogtech.api.sms_listener_compliance"
 [ "$(api_requests)" = 0 ] || fail "drift_foreign: the API was called $(api_requests) time(s)"
 
+# Remediation: in check mode the 4 fixable numbers are planned (shown with --diff) and
+# nothing is written; for real they are written; a rerun writes nothing (remediate.yml
+# asserts the facts, the JSON report and the emulator's write count of each step).
+reset_emulator
+for step in check real rerun; do
+    flags=--diff
+    [ "$step" != check ] || flags="--diff --check"
+    rm -rf "$REPORT_DIR" && mkdir "$REPORT_DIR"
+    # shellcheck disable=SC2086
+    DIALOGTECH_ACCESS_KEY=broken DIALOGTECH_SECRET_ACCESS_KEY=$BROKEN_SECRET \
+        ansible-playbook -i inventory remediate.yml -vvvv $flags -e step=$step >"$workdir/remediate_$step.out" 2>&1 \
+        || { cat "$workdir/remediate_$step.out"; fail "remediate.yml ($step) failed"; }
+done
+expect_in remediate_check '^\+ +"url": "https://sms.example.com/listener"'
+expect_in remediate_check 'SMS listener compliance failed: 3 violation\(s\) on 3 number\(s\)'
+
 # Fails closed, with the client's error, whether the wrong secret comes from the
 # environment or a role variable; and writes no report.
 DIALOGTECH_ACCESS_KEY=broken DIALOGTECH_SECRET_ACCESS_KEY=$WRONG run wrong_env_secret fail -e scenario=broken
@@ -144,4 +160,4 @@ for secret in compliant-SECRET-7c1f-canary "$BROKEN_SECRET" "$WRONG"; do
         fail "a secret leaked into the files above"
     fi
 done
-echo "sms_listener_compliance: 16 runs as expected; no secret in their -vvvv output, log or reports"
+echo "sms_listener_compliance: 16 runs and 3 remediation runs as expected; no secret in their -vvvv output, log or reports"

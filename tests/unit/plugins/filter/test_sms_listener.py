@@ -18,6 +18,7 @@ from ansible_collections.dialogtech.api.plugins.filter.sms_listener import (
     normalise_expectations,
     sms_listener_compliance,
     sms_listener_junit,
+    sms_listener_remediation,
     sms_listener_table,
 )
 
@@ -34,7 +35,7 @@ def kinds(result):
 
 def test_filters_are_registered():
     assert sorted(FilterModule().filters()) == ['sms_listener_compliance', 'sms_listener_json', 'sms_listener_junit',
-                                                'sms_listener_markdown', 'sms_listener_table']
+                                                'sms_listener_markdown', 'sms_listener_remediation', 'sms_listener_table']
 
 
 def test_compliant_account_passes():
@@ -316,3 +317,31 @@ def test_result_is_json_serialisable_with_the_documented_fields():
     assert all(set(violation) == {'number', 'kind', 'expected', 'found'} for violation in result['violations'])
     assert re.match(r'SMS listener compliance failed: 7 violation\(s\) on 7 number\(s\), 7 number\(s\) expected',
                     result['summary'])
+
+
+def test_remediation_fixes_what_a_url_write_can_and_says_why_not_for_the_rest():
+    account = [record('5550000001', sms_enabled=False), record('5550000002', url=None),
+               record('5550000003', url='sms.example.com'), record('5550000004', url='http://sms.example.com/listener'),
+               record('5550000005', url='https://old.example.com/'), record('5550000007', url='http://x.example.com/'),
+               record('5550000008', url='https://x.example.com/'), record('5550000009')]
+    expected = ['5550000001', '5550000002', '5550000003', '5550000004',
+                {'number': '5550000005', 'url': 'https://own.example.com/'}, '5550000006',
+                {'number': '5550000007', 'url_regex': 'https?://x[.]example[.]com/'},
+                {'number': '5550000008', 'sms_enabled': False, 'url_regex': 'https://y.example.com/'}]
+    compliance = sms_listener_compliance(account, expected, default_url=LISTENER, fail_on_unexpected=True)
+    plan = sms_listener_remediation(compliance, expected, default_url=LISTENER)
+    assert plan['fixes'] == [
+        {'number': '5550000001', 'url': LISTENER}, {'number': '5550000002', 'url': LISTENER},
+        {'number': '5550000003', 'url': LISTENER}, {'number': '5550000004', 'url': LISTENER},
+        {'number': '5550000005', 'url': 'https://own.example.com/'}]
+    assert [(item['number'], item['kinds']) for item in plan['not_fixable']] == [
+        ('5550000006', ['missing_number']), ('5550000007', ['insecure_url']), ('5550000008', ['url_mismatch']),
+        ('5550000009', ['unexpected_number'])]
+    assert [item['why'].split(';')[0].split(' (')[0] for item in plan['not_fixable']] == [
+        'the account does not have the number', 'no exact url is expected', 'SMS is expected off',
+        'the number is not expected']
+
+
+def test_remediation_of_a_compliant_account_is_empty():
+    compliance = sms_listener_compliance([record('5550000001')], ['5550000001'], default_url=LISTENER)
+    assert sms_listener_remediation(compliance, ['5550000001'], default_url=LISTENER) == {'fixes': [], 'not_fixable': []}

@@ -8,12 +8,19 @@ from __future__ import annotations
 from urllib.parse import quote_plus
 
 import pytest
+import requests
 
 from ansible_collections.dialogtech.api.plugins.module_utils import _transport
-from ansible_collections.dialogtech.api.plugins.module_utils._client import fetch_numbers, missing_libraries
+from ansible_collections.dialogtech.api.plugins.module_utils._client import (
+    fetch_numbers,
+    missing_libraries,
+    register_number,
+    unregister_number,
+)
+from ansible_collections.dialogtech.api.plugins.module_utils._errors import DialogTechError, UncertainOutcome
 from ansible_collections.dialogtech.api.plugins.module_utils._response import SmsNumber, as_dicts
 from ansible_collections.dialogtech.api.tests.unit.helpers import (
-    EMULATOR_DIR, SECRET, VENDOR_EXAMPLE_NUMBERS, fetch_error, options, serve, stats, stop,
+    EMULATOR_DIR, SECRET, SECRET_FORMS, VENDOR_EXAMPLE_NUMBERS, fetch_error, options, serve, stats, stop,
 )
 
 
@@ -65,3 +72,75 @@ def test_missing_ca_path_is_named_before_any_request(emulator):
     assert message == ('ca_path /nonexistent/ca.pem does not exist or is not readable: give a CA bundle file or a '
                        'directory of CA certificates')
     assert stats(emulator)['requests'] == 0
+
+
+def numbers_of(emulator, access_key='fault-none'):
+    return as_dicts(fetch_numbers(options(emulator.api_url, access_key)).numbers)
+
+
+@pytest.mark.parametrize('method', ['GET', 'POST'])
+def test_writes_answer_success_and_the_next_read_shows_them(emulator, method):
+    opts = options(emulator.api_url, http_method=method)
+    registered = register_number(opts, '5559990001', 'https://new.example.com/sms?a=1&b=2')
+    unregistered = unregister_number(opts, '5559990000')
+    assert registered.numbers == [] and registered.result_description == 'Number 5559990001 registered'
+    assert unregistered.numbers == [] and unregistered.result_description == 'Number 5559990000 unregistered'
+    assert numbers_of(emulator) == [
+        {'number': '5559990000', 'sms_enabled': False, 'url': None},
+        {'number': '5559990001', 'sms_enabled': True, 'url': 'https://new.example.com/sms?a=1&b=2'},
+        {'number': '0559990002', 'sms_enabled': True, 'url': 'http://legacy.example.com/sms.php'},
+    ]
+    counted = stats(emulator)
+    assert (counted['reads'], counted['writes']) == (1, 2)
+    assert counted['by_action'] == {'sms.get_numbers': 1, 'sms.register_number': 1, 'sms.unregister_number': 1}
+
+
+def test_reset_restores_the_accounts(emulator):
+    before = numbers_of(emulator)
+    unregister_number(options(emulator.api_url), '5559990000')
+    requests.post(emulator.api_url.replace('/ibp_api.php', '/_emulator/reset'), timeout=5).raise_for_status()
+    assert numbers_of(emulator) == before
+    assert stats(emulator)['writes'] == 0
+
+
+def write_error(call, *args):
+    with pytest.raises(DialogTechError) as caught:
+        call(*args)
+    assert caught.value.__cause__ is None and caught.value.__context__ is None
+    for form in SECRET_FORMS:
+        assert form not in str(caught.value)
+    return caught.value
+
+
+@pytest.mark.parametrize('access_key, number, url, message', [
+    ('fault-read-only', '5559990000', 'https://new.example.com/sms',
+     "DialogTech API reported 'failed': Access denied: this API key is not permitted to use sms.register_number"),
+    ('fault-none', '5550000000', 'https://new.example.com/sms',
+     "DialogTech API reported 'failed': Invalid number: 5550000000 is not a number of this account"),
+    ('fault-none', '5559990000', 'https://new.example.com/' + 'x' * 1002,
+     "DialogTech API reported 'failed': Invalid url: must be 1024 characters or fewer"),
+])
+def test_refused_writes_are_errors_with_the_description_and_change_nothing(emulator, access_key, number, url, message):
+    before = numbers_of(emulator, access_key)
+    error = write_error(register_number, options(emulator.api_url, access_key), number, url)
+    assert str(error) == message and not isinstance(error, UncertainOutcome)
+    assert numbers_of(emulator, access_key) == before
+
+
+def test_refused_unregister(emulator):
+    error = write_error(unregister_number, options(emulator.api_url, 'fault-read-only'), '5559990000')
+    assert 'not permitted to use sms.unregister_number' in str(error)
+
+
+def test_a_write_whose_answer_is_lost_is_uncertain_and_sent_once(emulator, sleeps):
+    error = write_error(register_number, options(emulator.api_url, 'fault-write-answer-lost'), '5559990001',
+                        'https://new.example.com/sms')
+    assert isinstance(error, UncertainOutcome) and 'answered HTTP 504' in str(error)
+    assert stats(emulator)['writes'] == 1 and sleeps == []
+    assert numbers_of(emulator, 'fault-write-answer-lost')[1]['url'] == 'https://new.example.com/sms'
+
+
+def test_a_write_refused_with_503_is_retried(emulator, sleeps):
+    register_number(options(emulator.api_url, 'fault-503-twice'), '5559990001', 'https://new.example.com/sms')
+    assert stats(emulator)['writes'] == 3 and len(sleeps) == 2
+    assert numbers_of(emulator, 'fault-503-twice')[1]['url'] == 'https://new.example.com/sms'

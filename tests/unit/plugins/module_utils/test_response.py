@@ -136,6 +136,19 @@ def test_other_results_are_errors_with_the_description(result):
     assert message == "DialogTech API reported %r: Invalid Access Key" % result
 
 
+@pytest.mark.parametrize('result', ['success', ''])
+def test_a_write_answer_has_a_description_and_no_numbers(result):
+    body = ('<?xml version="1.0" encoding="UTF-8"?>\n<response>\n\t<result>%s</result>\n'
+            '\t<result_description>Number 5559990000 registered</result_description>\n</response>\n' % result)
+    assert parse(body.encode()) == ApiResponse([], 'Number 5559990000 registered')
+
+
+def test_a_refused_write_is_an_error_with_the_description():
+    body = emulator_module.render_failure('Access denied: this API key is not permitted to use sms.register_number')
+    assert parse_error(body) == ("DialogTech API reported 'failed': Access denied: this API key is not permitted "
+                                 "to use sms.register_number")
+
+
 def test_failed_without_description():
     assert parse_error(b'<response><result>failed</result></response>') == \
         "DialogTech API reported 'failed': (no description)"

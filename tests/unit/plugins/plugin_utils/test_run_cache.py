@@ -287,3 +287,53 @@ def test_nothing_is_shared_when_the_run_is_unknown(default_dir, monkeypatch):
     _run_cache.write_shared('options-x', {'a': 1})
     assert _run_cache.read_shared('options-x') is None
     assert not os.path.exists(default_dir)
+
+
+def _invalidate_in_worker(directory, results):
+    results.put(_run_cache.invalidate(directory))
+
+
+def test_invalidate_drops_every_answer_of_the_run_and_nothing_else(cache_dir, fetch, default_dir):
+    get_or_fetch(MATERIAL, fetch, cache_dir)
+    get_or_fetch(dict(MATERIAL, http_method='POST'), fetch, cache_dir)
+    other_run = '%d-12345-%s.json' % (os.getpid(), 'c' * 64)  # this PID with another start time
+    open(os.path.join(cache_dir, other_run), 'w').close()
+    _run_cache.write_shared('options-x', {'a': 1})
+    # A worker of the run (the action plugin runs in one) drops the answers for the run.
+    results = FORK.Queue()
+    worker = FORK.Process(target=_invalidate_in_worker, args=(cache_dir, results))
+    worker.start()
+    assert results.get(timeout=60) == 2
+    worker.join()
+    assert _cached_files(cache_dir) == [other_run]
+    assert _run_cache.read_shared('options-x') == {'a': 1}
+    assert {'key'} < set(os.listdir(cache_dir))  # the key and the lock files stay
+    # The next ask fetches afresh, once.
+    get_or_fetch(MATERIAL, fetch, cache_dir)
+    get_or_fetch(MATERIAL, fetch, cache_dir)
+    assert fetch.calls == 3
+
+
+def test_invalidate_uses_the_default_directory(fetch, default_dir):
+    get_or_fetch(MATERIAL, fetch)
+    assert _run_cache.invalidate() == 1
+    assert _cached_files(default_dir) == []
+
+
+def test_invalidate_leaves_a_missing_or_shared_directory_alone(tmp_path, fetch):
+    assert _run_cache.invalidate(str(tmp_path / 'missing')) == 0
+    assert not os.path.exists(str(tmp_path / 'missing'))
+    shared = tmp_path / 'shared'
+    shared.mkdir()
+    shared.chmod(0o755)
+    planted = shared / ('%s-%s.json' % (_run_cache.run_id(), 'd' * 64))
+    planted.write_text('{}')
+    assert _run_cache.invalidate(str(shared)) == 0
+    assert planted.exists()
+
+
+def test_invalidate_does_nothing_when_the_run_is_unknown(cache_dir, fetch, monkeypatch):
+    get_or_fetch(MATERIAL, fetch, cache_dir)
+    monkeypatch.setattr(_run_cache, 'run_id', lambda: None)
+    assert _run_cache.invalidate(cache_dir) == 0
+    assert len(_cached_files(cache_dir)) == 1
