@@ -95,13 +95,26 @@ def test_percent_in_a_file_name_is_not_a_format(tmp_path):
     ('n.yml', '', r'n\.yml holds no expected numbers'),
     ('n.json', '[]', r'n\.json holds no expected numbers'),
     ('n.yml', '- a\n- [b\n', r'n\.yml line 3: not valid YAML'),
-    ('n.json', '[\n"5559990000",\n]', r'n\.json line 3: not valid JSON'),
+    # A missing comma: json places it on the same line in every Python version.
+    ('n.json', '[\n"5559990000"\n"5559990001"\n]', r"n\.json line 3: not valid JSON: Expecting ',' delimiter$"),
     ('n.yml', 'sms_listener_compliance_expected_numbers: []\n', r'n\.yml must hold a list of expected numbers, not a dict'),
     ('n.txt', '5559990000\n', r'n\.txt: cannot tell its format from the extension; use \.csv, \.yml, \.yaml or \.json'),
 ])
 def test_file_errors_name_the_file_and_line(tmp_path, name, content, message):
     with pytest.raises(ValueError, match=message):
         read_expectations(write(tmp_path, name, content))
+
+
+def test_json_errors_give_the_line_and_words_of_pythons_json(tmp_path):
+    # A trailing comma, as people leave them: Python 3.13 reports it on the comma's line
+    # ('Illegal trailing comma before end of array'), earlier versions on the bracket's
+    # ('Expecting value'), so the expectation is json's own error on this Python.
+    content = '[\n"5559990000",\n]'
+    with pytest.raises(ValueError) as expected:
+        json.loads(content)
+    with pytest.raises(ValueError, match='^%s$' % re.escape('%s line %d: not valid JSON: %s' % (
+            tmp_path / 'n.json', expected.value.lineno, expected.value.msg))):
+        read_expectations(write(tmp_path, 'n.json', content))
 
 
 def test_missing_and_unreadable_files(tmp_path):
