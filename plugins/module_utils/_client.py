@@ -69,7 +69,7 @@ def _call(options, parameters, idempotent=True):
     except DialogTechError as exc:
         message = str(exc)
     except RequestException as exc:
-        message = describe_request_error(exc, options)
+        message = describe_request_error(exc, options, idempotent)
         uncertain = not idempotent and may_have_been_received(exc)
     except OSError as exc:
         # Local trouble before anything was sent: a CA bundle that cannot be read, no

@@ -107,9 +107,12 @@ def _read_body(response, options, deadline, parser):
     return parser.close()
 
 
-def describe_request_error(exc, options):
+def describe_request_error(exc, options, idempotent=True):
     """A one-line, URL-free message for an exception of requests."""
     where = origin(options.api_url)
+    if not idempotent and _is_closed_before_answer(exc):
+        return ('DialogTech API at %s closed the connection before answering the write, which was sent once '
+                'and not retried: %s' % (where, _reason(exc)))
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return ('could not connect to DialogTech API at %s: timed out after %g seconds (timeout) on each of '
                 '%d attempts' % (where, options.timeout, options.retries + 1))
@@ -140,8 +143,12 @@ def may_have_been_received(exc):
                         requests.exceptions.ProxyError)):
         return False
     if isinstance(exc, requests.ConnectionError) and not isinstance(exc, requests.exceptions.ChunkedEncodingError):
-        return _is_read_timeout(exc) or bool(exc.args) and isinstance(exc.args[0], ProtocolError)
+        return _is_read_timeout(exc) or _is_closed_before_answer(exc)
     return True
+
+
+def _is_closed_before_answer(exc):
+    return isinstance(exc, requests.ConnectionError) and bool(exc.args) and isinstance(exc.args[0], ProtocolError)
 
 
 def _is_read_timeout(exc):

@@ -48,7 +48,7 @@ DIALOGTECH_ACCESS_KEY=read-only DIALOGTECH_SECRET_ACCESS_KEY=read-only-SECRET-93
 [ "$status" -ne 0 ] || fail "the read-only key's write did not fail"
 grep -qF 'Access denied: this API key is not permitted to use sms.register_number' "$workdir/failing.out" \
     || { cat "$workdir/failing.out"; fail "no refusal message in the -vvvv output"; }
-grep -q VALUE_SPECIFIED_IN_NO_LOG_PARAMETER "$workdir/failing.out" || fail "the output lacks the -vvvv invocation"
+grep -q 'EXEC .*AnsiballZ_dialogtech_sms_number.py' "$workdir/failing.out" || fail "the output lacks the -vvvv module run"
 for secret in $SECRETS; do
     if grep -rlF -- "$secret" "$workdir"; then
         fail "a secret leaked into the files above"

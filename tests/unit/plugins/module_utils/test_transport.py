@@ -272,6 +272,8 @@ def write_error(opts):
 def test_write_is_not_retried_after_a_connection_closed_without_answer(emulator, sleeps):
     error = write_error(options(emulator.api_url, 'fault-drop-once'))
     assert isinstance(error, UncertainOutcome)
+    assert str(error).startswith('DialogTech API at http://127.0.0.1:%d closed the connection before answering the '
+                                 'write, which was sent once and not retried: ' % emulator.server_address[1])
     assert stats(emulator)['requests'] == 1 and sleeps == []
 
 
