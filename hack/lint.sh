@@ -80,7 +80,7 @@ docs_lint() {
 # leaves undocumented plugins out of its lists: so every page is rendered with stderr
 # watched, and every plugin file and role directory must show up in a list.
 doc_render() {
-    local status=0 type dir names name out err file
+    local status=0 type dir names name out err file rendered
     out=$(mktemp) err=$(mktemp)
     for dir in plugins/*/; do
         dir=$(basename "$dir")
@@ -122,14 +122,18 @@ doc_render() {
         grep -qxF "$name" <<<"$names" || { echo "$dir: ansible-doc -t role does not list $name (meta/argument_specs.yml?)"; status=1; }
     done
     for name in $names; do
-        if ! ANSIBLE_COLLECTIONS_PATH=$installed ansible-doc -t role "$name" >"$out" 2>"$err" \
-                || [ -s "$err" ] || ! grep -q . "$out"; then
+        # ansible-doc 2.21 warns about its own internal collection on every role page;
+        # that one warning says nothing about ours.
+        rendered=0
+        ANSIBLE_COLLECTIONS_PATH=$installed ansible-doc -t role "$name" >"$out" 2>"$err.all" || rendered=$?
+        grep -v "ansible_collections/ansible/_protomatter' does not have a MANIFEST.json" "$err.all" >"$err" || true
+        if [ "$rendered" -ne 0 ] || [ -s "$err" ] || ! grep -q . "$out"; then
             echo "ansible-doc -t role $name does not render cleanly:"; cat "$err"; status=1
         else
             echo "rendered: role $name ($(wc -l <"$out") lines)"
         fi
     done
-    rm -f "$out" "$err"
+    rm -f "$out" "$err" "$err.all"
     return "$status"
 }
 

@@ -43,7 +43,10 @@ asserted=$(grep -c 'All assertions passed' "$workdir/faults.out" || true)
 # Positive controls for the search: the run was at -vvvv (the module's invocation is
 # shown, the secret masked), the log was written, the run cache was used, and the search
 # finds the secret where it is on purpose.
-grep -q VALUE_SPECIFIED_IN_NO_LOG_PARAMETER "$workdir/faults.out" || fail "no -vvvv module invocation in the output"
+# ansible-core 2.21 shows no module invocation (before, with the secret masked as
+# VALUE_SPECIFIED_IN_NO_LOG_PARAMETER): the module's execution, shown from -vvv on, is the
+# control on every release.
+grep -q 'EXEC .*AnsiballZ_dialogtech_sms_numbers_info.py' "$workdir/faults.out" || fail "no -vvvv module run in the output"
 grep -q 'fault-billion-laughs' "$ANSIBLE_LOG_PATH" || fail "the log file lacks the run"
 echo "$secret" >"$workdir/control"
 while IFS= read -r form; do
