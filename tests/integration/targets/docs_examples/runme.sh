@@ -73,6 +73,10 @@ run() {
 expect_in() {  # NAME TEXT
     grep -qF -- "$2" "$1.out" || { cat "$1.out"; fail "$1: no '$2' in the output above"; }
 }
+# A warning: ansible-core before 2.19 wraps them at 80 columns, so whitespace counts as one space.
+expect_warning() {  # NAME TEXT
+    tr -s '\n ' '  ' <"$1.out" | grep -qF -- "$2" || { cat "$1.out"; fail "$1: no warning '$2' in the output above"; }
+}
 
 with_env_credentials() { DIALOGTECH_ACCESS_KEY=demo-access-key DIALOGTECH_SECRET_ACCESS_KEY=$SECRET "$@"; }
 
@@ -167,7 +171,7 @@ check_reports compliance_ci
 rm -rf reports
 run compliance_ci_report_only pass with_env_credentials \
     ansible-playbook compliance_ci.yml -e sms_listener_compliance_report_only=true
-expect_in compliance_ci_report_only 'does not exist (the first run?)'
+expect_warning compliance_ci_report_only 'does not exist (the first run?)'
 check_reports compliance_ci_report_only
 run compliance_ci_again pass with_env_credentials \
     ansible-playbook compliance_ci.yml -e sms_listener_compliance_report_only=true
