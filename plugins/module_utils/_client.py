@@ -28,6 +28,7 @@ from ansible_collections.dialogtech.api.plugins.module_utils._transport import (
     send,
 )
 
+
 def missing_libraries():
     """(library, import traceback) pairs for the runtime dependencies that are absent."""
     return [(name, error) for name, error in (('requests', REQUESTS_IMPORT_ERROR),

@@ -108,7 +108,7 @@ EXAMPLES = r'''
 RETURN = r'''
 numbers:
   description:
-    - The account's SMS numbers after the O(numbers) and O(sms_enabled) filters: in the
+    - The account's SMS numbers after the O(numbers) and O(sms_enabled) filters, in the
       order the API returned them, or with O(numbers) in the order asked.
   returned: success
   type: list

@@ -53,8 +53,8 @@ def test_a_file_evaluates_like_the_equivalent_list(tmp_path, name, text):
     from_list = sms_listener_compliance(ACCOUNT, AS_LIST, default_url=LISTENER)
     from_file = sms_listener_compliance(ACCOUNT, [], default_url=LISTENER, expected_file=write(tmp_path, name, text))
     assert from_file == from_list
-    assert [(v['number'], v['kind']) for v in from_file['violations']] == [('5559990003', 'insecure_url'),
-                                                                            ('5559990003', 'url_mismatch')]
+    assert [(v['number'], v['kind']) for v in from_file['violations']] == [
+        ('5559990003', 'insecure_url'), ('5559990003', 'url_mismatch')]
 
 
 def test_list_and_file_are_merged_list_first(tmp_path):

@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-
-
 from ansible_collections.dialogtech.api.plugins.module_utils._redaction import redact
 from ansible_collections.dialogtech.api.tests.unit.helpers import (
     SECRET, SECRET_FORMS,
