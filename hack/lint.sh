@@ -85,7 +85,8 @@ doc_render() {
     for dir in plugins/*/; do
         dir=$(basename "$dir")
         case "$dir" in
-            module_utils|doc_fragments|plugin_utils) continue ;;
+            # An action plugin is documented by the module of its name, rendered with the modules.
+            module_utils|doc_fragments|plugin_utils|action) continue ;;
             modules) type=module ;;
             *) type=$dir ;;
         esac
