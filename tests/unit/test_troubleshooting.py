@@ -198,7 +198,7 @@ def test_every_message_of_the_code_is_in_the_troubleshooting_guide():
     ('plugins/module_utils', 'is not a 10-digit US phone number'),               # a ValueError
     ('plugins/modules', 'numbers:'),                                             # fail_json(msg=...)
     ('plugins/lookup', 'the account has no SMS number'),                         # AnsibleError and a warning
-    ('plugins/filter', 'expected numbers must be a list, not'),                  # AnsibleFilterError
+    ('plugins/plugin_utils', 'expected numbers must be a list, not'),            # ComplianceError
     ('roles', 'is set: list the numbers to check'),  # a fail task's msg
 ])
 def test_the_collector_finds_each_kind_of_message(where, wording):

@@ -15,14 +15,15 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.dialogtech.api.plugins.filter import sms_listener as module
-from ansible_collections.dialogtech.api.plugins.filter.sms_listener import (
-    account_drift,
-    sms_listener_compliance,
-    sms_listener_json,
-    sms_listener_junit,
-    sms_listener_markdown,
-    sms_listener_table,
-)
+from ansible_collections.dialogtech.api.plugins.plugin_utils._compliance import account_drift
+
+# The filters as templates see them: what the role and playbooks call.
+FILTERS = module.FilterModule().filters()
+sms_listener_compliance = FILTERS['sms_listener_compliance']
+sms_listener_json = FILTERS['sms_listener_json']
+sms_listener_junit = FILTERS['sms_listener_junit']
+sms_listener_markdown = FILTERS['sms_listener_markdown']
+sms_listener_table = FILTERS['sms_listener_table']
 from ansible_collections.dialogtech.api.plugins.plugin_utils._compliance_files import read_previous_report
 
 LISTENER = 'https://sms.example.com/listener'

@@ -1,0 +1,57 @@
+# -*- coding: utf-8 -*-
+# Copyright: dialogtech.api contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The rules module stands on its own: an ansible-rulebook event source has no filter
+loader and no templating, only the collection's folder on sys.path."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from ansible_collections.dialogtech.api.plugins.plugin_utils import _compliance
+
+# .../ansible_collections/dialogtech/api/plugins/plugin_utils/_compliance.py -> the folder
+# holding ansible_collections, which is all an event source puts on sys.path.
+COLLECTIONS_ROOT = os.path.abspath(os.path.join(os.path.dirname(_compliance.__file__), *(['..'] * 5)))
+
+IMPORT_AS_AN_EVENT_SOURCE = r'''
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from ansible_collections.dialogtech.api.plugins.plugin_utils._compliance import account_drift
+drift = account_drift([{'number': '5559990000', 'sms_enabled': True, 'url': 'https://a.example.com/'}],
+                      [{'number': '5559990000', 'sms_enabled': True, 'url': 'https://b.example.com/'}])
+print(json.dumps({'drift': drift, 'loaded': sorted(name for name in sys.modules
+                                                    if name.startswith(('ansible.plugins', 'ansible.template',
+                                                                        'ansible.utils.display')))}))
+'''
+
+
+def test_drift_imports_without_ansible_plugin_machinery():
+    # -I: no user site, no PYTHONPATH, no current folder: only what the script adds.
+    result = subprocess.run([sys.executable, '-I', '-c', IMPORT_AS_AN_EVENT_SOURCE, COLLECTIONS_ROOT],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer['drift'] == [{'number': '5559990000', 'change': 'url_changed',
+                                'before': 'https://a.example.com/', 'after': 'https://b.example.com/'}]
+    assert answer['loaded'] == []
+
+
+def test_rules_raise_their_own_error_type():
+    with pytest.raises(_compliance.ComplianceError, match=r'expected_numbers\[0\].*not a valid'):
+        _compliance.normalise_expectations([{'number': '5559990000', 'url_regex': '('}])
+    assert issubclass(_compliance.ComplianceError, ValueError)
+
+
+def test_a_missing_previous_report_is_handed_to_the_warning_callback(tmp_path):
+    warnings = []
+    result = _compliance.evaluate([], ['5559990000'], previous_report=str(tmp_path / 'none.json'),
+                                  warn=warnings.append)
+    assert result['drift'] == [] and result['previous_report'] is None
+    assert warnings == ['previous report %s does not exist (the first run?); drift since it is not checked'
+                        % (tmp_path / 'none.json')]
