@@ -45,8 +45,12 @@ options:
       - Every worker is a fresh process, so the answer is kept in files in O(run_cache_dir),
         one per run and account, named by a keyed hash (HMAC-SHA256 with a random
         per-user key) of the connection options. The files reveal neither the access key
-        nor the secret; they hold only the numbers, or the message of a failed request so
-        that the other workers fail the same way without asking again.
+        nor the secret; they hold only the numbers, or the message of a request the API
+        refused (wrong keys, an HTTP 4xx) so that the other workers fail the same way
+        without asking again.
+      - A failure that may pass (a timeout, HTTP 429 or 5xx, a broken connection, an
+        unreadable answer) is not kept. It fails the lookup that met it, and the next
+        lookup asks the API again.
       - The first worker to ask fetches while the others wait on a lock. A later run
         fetches fresh data; files of runs that have ended are deleted.
       - The lookup's option definitions, which Ansible would otherwise build from this
@@ -251,10 +255,12 @@ def _share_definitions():
 
 def _fetch(connection):
     """The API's answer as a JSON-ready dict: the numbers as the module returns them, or
-    the error message.
+    the message of the API's refusal.
 
-    A DialogTechError is an answer too (its message is safe to store and show): cached
-    for the run, the other workers fail with it instead of each asking the API again.
+    A definite DialogTechError (the API refused the request itself) is an answer too, its
+    message safe to store and show: cached for the run, the other workers fail with it
+    instead of each asking the API again.  Any other failure is raised, so the run cache
+    keeps nothing and the next lookup asks again.
 
     The client (requests, defusedxml) is imported here rather than at the top: a lookup
     answered from the run cache then never pays for those imports in each of the
@@ -272,5 +278,7 @@ def _fetch(connection):
     try:
         result = fetch_numbers(connection_options(connection))
     except DialogTechError as exc:
-        return {'error': str(exc)}
+        if exc.definite:
+            return {'error': str(exc)}
+        raise AnsibleError(str(exc))
     return {'numbers': as_dicts(result.numbers)}

@@ -22,7 +22,7 @@ export DIALOGTECH_RUN_CACHE_DIR=$cache XDG_RUNTIME_DIR=$workdir/runtime ANSIBLE_
 # Credentials from the environment, as users are told to pass secrets (-e is echoed at -vvvv).
 export DIALOGTECH_ACCESS_KEY=fleet DIALOGTECH_SECRET_ACCESS_KEY=fleet-SECRET-4d2e-canary
 WRONG=wrong-$RANDOM-$RANDOM-canary
-SECRETS="fleet-SECRET-4d2e-canary demo-SECRET-b81f-canary vendor-SECRET-07aa-canary $WRONG"
+SECRETS="fleet-SECRET-4d2e-canary demo-SECRET-b81f-canary vendor-SECRET-07aa-canary flaky-SECRET-3e9c-canary $WRONG"
 
 reset_emulator
 

@@ -45,16 +45,20 @@ def loaded(lookup_plugin_loader):
 
 
 class FakeApi(object):
-    """Stands in for fetch_numbers: records the options of each call, answers NUMBERS or fails."""
+    """Stands in for fetch_numbers: records the options of each call, answers NUMBERS or
+    fails with ``error`` (``definite`` or not) the next ``failures`` times (None: always)."""
 
     def __init__(self):
         self.calls = []
         self.error = None
+        self.definite = False
+        self.failures = None
 
     def fetch_numbers(self, options):
         self.calls.append(options)
-        if self.error:
-            raise DialogTechError(self.error)
+        if self.error and self.failures != 0:
+            self.failures = None if self.failures is None else self.failures - 1
+            raise DialogTechError(self.error, definite=self.definite)
         return ApiResponse(NUMBERS, '[4] Number(s) Returned')
 
 
@@ -178,14 +182,25 @@ def test_one_fetch_per_account_and_url(lookup, api):
         assert SECRET.encode() not in content and b'access' not in content and SECRET not in name
 
 
-def test_a_failed_fetch_is_shared_as_the_error_not_as_numbers(lookup, api):
-    api.error = 'DialogTech API reported \'failed\': Account suspended'
+def test_a_refusal_is_shared_as_the_error_not_as_numbers(lookup, api):
+    api.error, api.definite = 'DialogTech API reported \'failed\': Account suspended', True
     for dummy in range(2):
         with pytest.raises(AnsibleError, match='Account suspended'):
             lookup()
     assert len(api.calls) == 1
     cached = [name for name in os.listdir(lookup.cache_dir) if name.endswith('.json')]
     assert json.loads(Path(lookup.cache_dir, cached[0]).read_text()) == {'error': api.error}
+
+
+def test_a_failure_that_may_pass_is_not_kept_for_the_run(lookup, api):
+    api.error, api.failures = 'DialogTech API at http://127.0.0.1:1 answered HTTP 503 Service Unavailable', 1
+    with pytest.raises(AnsibleError, match='HTTP 503'):
+        lookup()
+    assert lookup('5559990000') == as_dicts(NUMBERS[:1])
+    assert lookup('5559990001') == as_dicts(NUMBERS[1:2])
+    assert len(api.calls) == 2  # the failed ask, then one that is kept
+    cached = [name for name in os.listdir(lookup.cache_dir) if name.endswith('.json')]
+    assert [json.loads(Path(lookup.cache_dir, name).read_text()) for name in cached] == [{'numbers': as_dicts(NUMBERS)}]
 
 
 def test_run_cache_false_asks_every_time_and_writes_nothing(lookup, api):
