@@ -168,6 +168,7 @@ _LOOKUP_OPTIONS = frozenset(('_terms', 'on_missing', 'run_cache', 'run_cache_dir
 # The variables that set options: dialogtech_<option>, as documented (a unit test holds
 # the documentation to this rule).
 OPTION_VARIABLES = tuple('dialogtech_' + name for name in list(CONNECTION_ARGUMENT_SPEC) + ['run_cache', 'run_cache_dir'])
+LOCK_SLACK = 10.0
 
 
 def _definitions_label():
@@ -211,11 +212,17 @@ class LookupModule(LookupBase):
         connection = {name: value for name, value in self.get_options().items() if name not in _LOOKUP_OPTIONS}
         if self.get_option('run_cache'):
             _share_definitions()
+            # As long as the other worker's fetch may take: total_timeout, the last read's
+            # timeout beyond it, and LOCK_SLACK to import the client.
+            wait = connection['total_timeout'] + connection['timeout'] + LOCK_SLACK
             try:
-                answer, note = _run_cache.get_or_fetch(connection, _fetch, self.get_option('run_cache_dir'))
+                answer, note = _run_cache.get_or_fetch(connection, _fetch, self.get_option('run_cache_dir'), wait)
             except _run_cache.RunCacheError as exc:
-                raise AnsibleError(str(exc))
-            display.vvv('dialogtech_sms_numbers: %s' % note)
+                display.warning('dialogtech_sms_numbers: the run cache is not used (%s); this lookup asks the API '
+                                'itself' % exc)
+                answer = _fetch(connection)
+            else:
+                display.vvv('dialogtech_sms_numbers: %s' % note)
         else:
             answer = _fetch(connection)
         if 'error' in answer:

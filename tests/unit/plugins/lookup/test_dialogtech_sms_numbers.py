@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -210,12 +211,57 @@ def test_run_cache_false_asks_every_time_and_writes_nothing(lookup, api):
     assert not os.path.exists(lookup.cache_dir)
 
 
-def test_an_unsafe_cache_directory_is_an_error(lookup, tmp_path):
+@pytest.fixture
+def warnings(loaded, mocker):
+    return mocker.patch.object(sys.modules[type(loaded).__module__].display, 'warning')
+
+
+def _only_warning(warnings):
+    assert warnings.call_count == 1
+    message = warnings.call_args[0][0]
+    assert SECRET not in message and 'vars-access' not in message
+    return message
+
+
+def test_an_unsafe_cache_directory_is_not_used_with_a_warning(lookup, api, tmp_path, warnings):
     shared = tmp_path / 'shared'
     shared.mkdir()
     shared.chmod(0o755)
-    with pytest.raises(AnsibleError, match='refusing the run cache directory .*shared'):
-        lookup(run_cache_dir=str(shared))
+    assert lookup('5559990000', run_cache_dir=str(shared)) == as_dicts(NUMBERS[:1])
+    assert re.match(r'dialogtech_sms_numbers: the run cache is not used \(refusing the run cache directory .*/shared: '
+                    r'.* not owner \d+ mode 0755; .*\); this lookup asks the API itself$', _only_warning(warnings))
+    assert len(api.calls) == 1 and os.listdir(shared) == []
+
+
+def test_a_default_directory_another_user_made_first_is_not_used_with_a_warning(lookup, api, tmp_path, warnings,
+                                                                                 monkeypatch):
+    """Without XDG_RUNTIME_DIR (cron, CI, sudo) the default name in /tmp is predictable."""
+    monkeypatch.delenv('XDG_RUNTIME_DIR', raising=False)
+    monkeypatch.setattr(tempfile, 'gettempdir', lambda: str(tmp_path))
+    planted = tmp_path / ('dialogtech.api-%d' % os.geteuid())
+    planted.mkdir(mode=0o700)
+    monkeypatch.setattr(os, 'geteuid', lambda: planted.stat().st_uid + 4242)  # so it is another user's
+    planted = planted.rename(tmp_path / ('dialogtech.api-%d' % os.geteuid()))
+    for dummy in range(2):
+        assert lookup('5559990001', run_cache_dir=None) == as_dicts(NUMBERS[1:2])
+    assert 'refusing the run cache directory %s' % planted in warnings.call_args[0][0]
+    assert len(api.calls) == 2 and os.listdir(str(planted)) == []
+
+
+def test_a_lock_held_too_long_is_waited_on_for_the_fetch_time_then_not_used(loaded, lookup, api, warnings,
+                                                                            monkeypatch):
+    """Another worker's fetch that outlasts total_timeout + timeout (+ LOCK_SLACK) is hung."""
+    module = sys.modules[type(loaded).__module__]
+    monkeypatch.setattr(module, 'LOCK_SLACK', 0.1)
+
+    def held_by_another_worker(handle, operation):
+        raise BlockingIOError(11, 'Resource temporarily unavailable')
+    monkeypatch.setattr(module._run_cache.fcntl, 'flock', held_by_another_worker)
+    assert lookup('5559990000', total_timeout=0.1, timeout=0.05) == as_dicts(NUMBERS[:1])
+    assert _only_warning(warnings) == ('dialogtech_sms_numbers: the run cache is not used (waited 0.25 seconds for '
+                                       'another worker of the run to fetch the same answer); this lookup asks the '
+                                       'API itself')
+    assert len(api.calls) == 1
 
 
 # Runs in a fresh interpreter with ANSIBLE_CONFIG set: ini values are read when Ansible
