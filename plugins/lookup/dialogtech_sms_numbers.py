@@ -51,8 +51,14 @@ options:
       - A failure that may pass (a timeout, HTTP 429 or 5xx, a broken connection, an
         unreadable answer) is not kept. It fails the lookup that met it, and the next
         lookup asks the API again.
-      - The first worker to ask fetches while the others wait on a lock. A later run
+      - The first worker to ask fetches while the others wait on a lock, at most as long
+        as that fetch may take (O(total_timeout) plus O(timeout), plus 10 seconds); a
+        worker that waited that long asks the API itself, with a warning. A later run
         fetches fresh data; files of runs that have ended are deleted.
+      - A problem with the cache never fails the lookup. It warns and asks the API
+        itself, as with O(run_cache=false); see O(run_cache_dir).
+      - A change made by M(dialogtech.api.dialogtech_sms_number) makes the run's answers
+        stale, an answer still being fetched when it wrote included.
       - The lookup's option definitions, which Ansible would otherwise build from this
         documentation anew in every worker, are shared the same way, always in the
         default directory of O(run_cache_dir).
@@ -73,8 +79,11 @@ options:
       - name: dialogtech_run_cache
   run_cache_dir:
     description:
-      - Private directory for O(run_cache), created with mode C(0700); the lookup refuses
-        to use one that another user owns or can read.
+      - Private directory for O(run_cache), created with mode C(0700). The lookup does
+        not use (it warns and asks the API itself) one that is a symlink, that another
+        user owns or can read, or that a folder above it lets another user replace
+        (writable by others without the sticky bit that C(/tmp) has, or owned by
+        another user than root); nor one it cannot write.
       - By default C(dialogtech.api) in E(XDG_RUNTIME_DIR) when that is set (a per-user
         tmpfs, emptied at logout), else C(dialogtech.api-<uid>) in the system temporary
         directory. Keep it on a local file system.
