@@ -43,9 +43,10 @@ _ANSWER_FILE = re.compile(r'\d+-\d+-[0-9a-f]{64}\.json$')
 _EPOCH_FILE = '%s-epoch'
 EPOCH_BYTES = 16
 # Pauses between tries of a lock another process holds: short at first, as a fetch from
-# a nearby API takes a fraction of a second, then at most LOCK_POLL_MAX.
-LOCK_POLL_FIRST = 0.005
-LOCK_POLL_MAX = 0.1
+# a nearby API takes a fraction of a second, then at most LOCK_POLL_MAX, which is what a
+# waiting worker may add to the fetch it waits for (a try costs a system call).
+LOCK_POLL_FIRST = 0.002
+LOCK_POLL_MAX = 0.025
 
 
 class RunCacheError(Exception):

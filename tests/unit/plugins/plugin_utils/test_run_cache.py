@@ -98,11 +98,12 @@ def test_name_depends_on_the_per_user_key(tmp_path, fetch):
 
 def test_permissions_and_no_secret_in_any_file(cache_dir, fetch):
     get_or_fetch(MATERIAL, fetch, cache_dir)
+    _run_cache.invalidate(cache_dir)  # adds the epoch file
     get_or_fetch(dict(MATERIAL, api_url='http://127.0.0.1:2/ibp_api.php'), CountingFetch(fetch.path, {'error': 'x'}),
                  cache_dir)
     assert stat.S_IMODE(os.stat(cache_dir).st_mode) == 0o700
     names = os.listdir(cache_dir)
-    assert {name.rsplit('.', 1)[-1] for name in names} == {'json', 'lock', 'key'}
+    assert {name.rsplit('.', 1)[-1] for name in names} == {'json', 'lock', 'key', '%s-epoch' % _run_cache.run_id()}
     for name in names:
         path = os.path.join(cache_dir, name)
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, name
