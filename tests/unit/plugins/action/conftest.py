@@ -5,4 +5,6 @@
 from __future__ import annotations
 
 # The action plugin resolves the lookup's options through the same loader.
-from ansible_collections.dialogtech.api.tests.unit.plugins.lookup.conftest import lookup_plugin_loader  # noqa: F401
+from ansible_collections.dialogtech.api.tests.unit.plugins.lookup.conftest import (  # noqa: F401, pylint: disable=unused-import
+    lookup_plugin_loader,
+)

@@ -91,7 +91,7 @@ def test_an_option_that_cannot_be_resolved_is_a_warning_beside_the_result(action
     ({'changed': True}, True, False),
 ])
 def test_the_cache_goes_only_when_the_task_may_have_written(action, tmp_path, monkeypatch, outcome, check_mode,
-                                                             dropped):
+                                                            dropped):
     directory = _cache(str(tmp_path / 'cache'))
     monkeypatch.setenv('DIALOGTECH_RUN_CACHE_DIR', directory)
     action._task.check_mode = check_mode

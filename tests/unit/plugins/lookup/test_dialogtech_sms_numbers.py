@@ -234,7 +234,7 @@ def test_an_unsafe_cache_directory_is_not_used_with_a_warning(lookup, api, tmp_p
 
 
 def test_a_default_directory_another_user_made_first_is_not_used_with_a_warning(lookup, api, tmp_path, warnings,
-                                                                                 monkeypatch):
+                                                                                monkeypatch):
     """Without XDG_RUNTIME_DIR (cron, CI, sudo) the default name in /tmp is predictable."""
     monkeypatch.delenv('XDG_RUNTIME_DIR', raising=False)
     monkeypatch.setattr(tempfile, 'gettempdir', lambda: str(tmp_path))
