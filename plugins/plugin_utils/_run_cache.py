@@ -75,7 +75,8 @@ def get_or_fetch(material, fetch, directory=None, wait=60.0):
     run = run_id()
     if run is None:
         return fetch(material), 'not shared: cannot identify the Ansible run'
-    directory = directory or default_directory()
+    # Normalised: with a final slash, even lstat() follows a symlink.
+    directory = os.path.abspath(directory or default_directory())
     try:
         private_directory(directory)
         # Under the epoch the answer gets a name of its own: one that a fetch which began
@@ -148,7 +149,7 @@ def invalidate(directory=None):
     run = run_id()
     if run is None:
         return 0
-    directory = directory or default_directory()
+    directory = os.path.abspath(directory or default_directory())
     try:
         _check_private(directory)
     except (OSError, RunCacheError):
@@ -212,7 +213,8 @@ def default_directory():
 
 
 def private_directory(path):
-    """Create ``path`` with mode 0700 if needed; refuse it unless only this user can use it.
+    """Create ``path`` (absolute, normalised) with mode 0700 if needed; refuse it unless only
+    this user can use it.
 
     A directory in a shared /tmp could have been created by someone else beforehand to
     read the answers or plant false ones, or be a symlink to one of theirs.  The checks
@@ -221,7 +223,7 @@ def private_directory(path):
     by nobody else, unless sticky (as /tmp is), so that no one can swap it afterwards.
     """
     try:
-        os.makedirs(os.path.dirname(os.path.abspath(path)), 0o700, exist_ok=True)
+        os.makedirs(os.path.dirname(path), 0o700, exist_ok=True)
         try:
             os.mkdir(path, 0o700)
         except FileExistsError:
@@ -238,7 +240,7 @@ def _check_private(path):
         raise RunCacheError('refusing the run cache directory %s: it must be a directory (not a symlink) owned by '
                             'uid %d with mode 0700, not owner %d mode %04o; fix it, choose another run_cache_dir '
                             'or set run_cache=false' % (path, os.geteuid(), info.st_uid, stat.S_IMODE(info.st_mode)))
-    above = os.path.dirname(os.path.abspath(path))
+    above = os.path.dirname(path)
     while True:
         info = os.stat(above)
         if (info.st_uid not in (0, os.geteuid())

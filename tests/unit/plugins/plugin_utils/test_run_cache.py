@@ -229,12 +229,15 @@ def test_a_directory_others_can_read_is_refused(tmp_path, fetch):
     assert fetch.calls == 0
 
 
-def test_a_symlink_is_refused(tmp_path, fetch):
+@pytest.mark.parametrize('suffix', ['', '/'])  # with a final slash, lstat() would follow it
+def test_a_symlink_is_refused(tmp_path, fetch, suffix):
     target = tmp_path / 'target'
     target.mkdir(mode=0o700)
     (tmp_path / 'link').symlink_to(target)
     with pytest.raises(RunCacheError, match='not a symlink'):
-        get_or_fetch(MATERIAL, fetch, str(tmp_path / 'link'))
+        get_or_fetch(MATERIAL, fetch, str(tmp_path / 'link') + suffix)
+    assert _run_cache.invalidate(str(tmp_path / 'link') + suffix) == 0
+    assert os.listdir(str(target)) == []
 
 
 def test_a_directory_that_cannot_be_created_is_reported(tmp_path, fetch):
