@@ -36,15 +36,29 @@ class ActionModule(ActionBase):
         self._remove_tmp_path(self._connection._shell.tmpdir)
         # A failed task may have written some numbers before it failed.
         if not self._task.check_mode and (result.get('changed') or result.get('failed')):
-            directory = self._lookup_cache_directory(task_vars or {})
-            display.vvv('dialogtech_sms_number: dropped %d lookup answer(s) cached for this run in %s'
-                        % (_run_cache.invalidate(directory), directory or _run_cache.default_directory()))
+            # Whatever goes wrong here, the module's result must reach the user: it tells
+            # what was written.
+            try:
+                directory = self._lookup_cache_directory(task_vars or {})
+                removed = _run_cache.invalidate(directory)
+            except Exception as exc:
+                # get_option turns the option's own error into a bare KeyError.
+                result.setdefault('warnings', []).append(
+                    'dialogtech_sms_number: could not drop the lookup answers cached for this run (%s); a later '
+                    'dialogtech_sms_numbers lookup in this run may return the account as it was before this task'
+                    % (exc.__cause__ or exc))
+            else:
+                display.vvv('dialogtech_sms_number: dropped %d lookup answer(s) cached for this run in %s'
+                            % (removed, directory or _run_cache.default_directory()))
         return result
 
     def _lookup_cache_directory(self, task_vars):
         """The lookup's run_cache_dir as a lookup in this task's context would resolve it
-        (variable, environment, ansible.cfg), by the lookup's own option definitions."""
+        (variable, environment, ansible.cfg), by the lookup's own option definitions.
+
+        That option alone: resolving them all would fail this task for a bad value of
+        another one (DIALOGTECH_RETRIES=three), which only a lookup uses.
+        """
         lookup = lookup_loader.get(LOOKUP, loader=self._loader, templar=self._templar)
-        lookup.set_options(var_options=_compat.templated_variables(lookup, task_vars, ('dialogtech_run_cache_dir',)),
-                           direct={})
-        return lookup.get_option('run_cache_dir')
+        return lookup.get_option('run_cache_dir', hostvars=_compat.templated_variables(
+            lookup, task_vars, ('dialogtech_run_cache_dir',)))

@@ -45,10 +45,20 @@ options:
       - Every worker is a fresh process, so the answer is kept in files in O(run_cache_dir),
         one per run and account, named by a keyed hash (HMAC-SHA256 with a random
         per-user key) of the connection options. The files reveal neither the access key
-        nor the secret; they hold only the numbers, or the message of a failed request so
-        that the other workers fail the same way without asking again.
-      - The first worker to ask fetches while the others wait on a lock. A later run
+        nor the secret; they hold only the numbers, or the message of a request the API
+        refused (wrong keys, an HTTP 4xx) so that the other workers fail the same way
+        without asking again.
+      - A failure that may pass (a timeout, HTTP 429 or 5xx, a broken connection, an
+        unreadable answer) is not kept. It fails the lookup that met it, and the next
+        lookup asks the API again.
+      - The first worker to ask fetches while the others wait on a lock, at most as long
+        as that fetch may take (O(total_timeout) plus O(timeout), plus 10 seconds); a
+        worker that waited that long asks the API itself, with a warning. A later run
         fetches fresh data; files of runs that have ended are deleted.
+      - A problem with the cache never fails the lookup. It warns and asks the API
+        itself, as with O(run_cache=false); see O(run_cache_dir).
+      - A change made by M(dialogtech.api.dialogtech_sms_number) makes the run's answers
+        stale, an answer still being fetched when it wrote included.
       - The lookup's option definitions, which Ansible would otherwise build from this
         documentation anew in every worker, are shared the same way, always in the
         default directory of O(run_cache_dir).
@@ -69,8 +79,11 @@ options:
       - name: dialogtech_run_cache
   run_cache_dir:
     description:
-      - Private directory for O(run_cache), created with mode C(0700); the lookup refuses
-        to use one that another user owns or can read.
+      - Private directory for O(run_cache), created with mode C(0700). The lookup does
+        not use (it warns and asks the API itself) one that is a symlink, that another
+        user owns or can read, or that a folder above it lets another user replace
+        (writable by others without the sticky bit that C(/tmp) has, or owned by
+        another user than root); nor one it cannot write.
       - By default C(dialogtech.api) in E(XDG_RUNTIME_DIR) when that is set (a per-user
         tmpfs, emptied at logout), else C(dialogtech.api-<uid>) in the system temporary
         directory. Keep it on a local file system.
@@ -164,6 +177,7 @@ _LOOKUP_OPTIONS = frozenset(('_terms', 'on_missing', 'run_cache', 'run_cache_dir
 # The variables that set options: dialogtech_<option>, as documented (a unit test holds
 # the documentation to this rule).
 OPTION_VARIABLES = tuple('dialogtech_' + name for name in list(CONNECTION_ARGUMENT_SPEC) + ['run_cache', 'run_cache_dir'])
+LOCK_SLACK = 10.0
 
 
 def _definitions_label():
@@ -207,11 +221,17 @@ class LookupModule(LookupBase):
         connection = {name: value for name, value in self.get_options().items() if name not in _LOOKUP_OPTIONS}
         if self.get_option('run_cache'):
             _share_definitions()
+            # As long as the other worker's fetch may take: total_timeout, the last read's
+            # timeout beyond it, and LOCK_SLACK to import the client.
+            wait = connection['total_timeout'] + connection['timeout'] + LOCK_SLACK
             try:
-                answer, note = _run_cache.get_or_fetch(connection, _fetch, self.get_option('run_cache_dir'))
+                answer, note = _run_cache.get_or_fetch(connection, _fetch, self.get_option('run_cache_dir'), wait)
             except _run_cache.RunCacheError as exc:
-                raise AnsibleError(str(exc))
-            display.vvv('dialogtech_sms_numbers: %s' % note)
+                display.warning('dialogtech_sms_numbers: the run cache is not used (%s); this lookup asks the API '
+                                'itself' % exc)
+                answer = _fetch(connection)
+            else:
+                display.vvv('dialogtech_sms_numbers: %s' % note)
         else:
             answer = _fetch(connection)
         if 'error' in answer:
@@ -251,10 +271,12 @@ def _share_definitions():
 
 def _fetch(connection):
     """The API's answer as a JSON-ready dict: the numbers as the module returns them, or
-    the error message.
+    the message of the API's refusal.
 
-    A DialogTechError is an answer too (its message is safe to store and show): cached
-    for the run, the other workers fail with it instead of each asking the API again.
+    A definite DialogTechError (the API refused the request itself) is an answer too, its
+    message safe to store and show: cached for the run, the other workers fail with it
+    instead of each asking the API again.  Any other failure is raised, so the run cache
+    keeps nothing and the next lookup asks again.
 
     The client (requests, defusedxml) is imported here rather than at the top: a lookup
     answered from the run cache then never pays for those imports in each of the
@@ -272,5 +294,7 @@ def _fetch(connection):
     try:
         result = fetch_numbers(connection_options(connection))
     except DialogTechError as exc:
-        return {'error': str(exc)}
+        if exc.definite:
+            return {'error': str(exc)}
+        raise AnsibleError(str(exc))
     return {'numbers': as_dicts(result.numbers)}

@@ -58,7 +58,7 @@ def _call(options, parameters, idempotent=True):
     string and secret included, into its exception texts, and Ansible prints chained
     exceptions at high verbosity.
     """
-    uncertain = False
+    uncertain = definite = False
     try:
         validate(options)
         credentials = {'access_key': options.access_key, 'secret_access_key': options.secret_access_key}
@@ -68,7 +68,7 @@ def _call(options, parameters, idempotent=True):
     except UncertainOutcome as exc:
         message, uncertain = str(exc), True
     except DialogTechError as exc:
-        message = str(exc)
+        message, definite = str(exc), exc.definite
     except RequestException as exc:
         message = describe_request_error(exc, options, idempotent)
         uncertain = not idempotent and may_have_been_received(exc)
@@ -80,4 +80,4 @@ def _call(options, parameters, idempotent=True):
     message = redact(message, options.secret_access_key or '')
     if uncertain:
         raise UncertainOutcome(message)
-    raise DialogTechError(message)
+    raise DialogTechError(message, definite=definite)

@@ -7,7 +7,17 @@ from __future__ import annotations
 
 
 class DialogTechError(Exception):
-    """Every failure of the client, with a one-line message that is safe to show."""
+    """Every failure of the client, with a one-line message that is safe to show.
+
+    ``definite``: the API answered and refused the request itself (wrong keys, an HTTP
+    4xx other than 408 and 429), so asking again gets the same answer and a cache may
+    keep it.  Any other failure (a timeout, HTTP 429 or 5xx, a broken connection, an
+    unreadable answer) may pass, and must not outlive the request.
+    """
+
+    def __init__(self, message, definite=False):
+        super(DialogTechError, self).__init__(message)
+        self.definite = definite
 
 
 class UncertainOutcome(DialogTechError):

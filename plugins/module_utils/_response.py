@@ -142,7 +142,8 @@ class _ResponseTarget(object):
             raise _ShapeError('has no <result> element')
         result, description = self.fields['result'], self.fields.get('result_description', '')
         if result.lower() not in _SUCCESS_RESULTS:
-            raise DialogTechError('DialogTech API reported %r: %s' % (result, description or '(no description)'))
+            raise DialogTechError('DialogTech API reported %r: %s' % (result, description or '(no description)'),
+                                  definite=True)
         return ApiResponse(self.numbers, description)
 
 

@@ -86,7 +86,9 @@ def _check_status(response, options, idempotent):
                % (origin(response.url), response.status_code, response.reason or '', retried, body))
     if not idempotent and response.status_code >= 500 and response.status_code not in WRITE_RETRY_STATUSES:
         raise UncertainOutcome(message)
-    raise DialogTechError(message)
+    # A 4xx other than a request timeout or rate limit refuses the request itself.
+    definite = 400 <= response.status_code < 500 and response.status_code not in (408, 429)
+    raise DialogTechError(message, definite=definite)
 
 
 def _read_body(response, options, deadline, parser):

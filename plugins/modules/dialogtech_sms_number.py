@@ -93,7 +93,8 @@ notes:
   - The lookup's cached answers are dropped from the default run cache directory, or
     from the C(dialogtech_run_cache_dir) variable's, E(DIALOGTECH_RUN_CACHE_DIR)'s or
     C(ansible.cfg)'s; a lookup given another O(dialogtech.api.dialogtech_sms_numbers#lookup:run_cache_dir)
-    as a keyword keeps its answer for the run.
+    as a keyword keeps its answer for the run. If they cannot be dropped, the task
+    reports its result with a warning.
 seealso:
   - module: dialogtech.api.dialogtech_sms_numbers_info
   - plugin: dialogtech.api.dialogtech_sms_numbers

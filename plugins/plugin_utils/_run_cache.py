@@ -11,6 +11,9 @@ in a file named by the run and a keyed hash of what it depends on, in a private 
 directory.  The first process to ask fetches while the others wait on a lock file, so a
 run makes one fetch per key however many forks ask at once.
 
+Nothing here starts a thread: the workers are forked, and a fork copies only the thread
+that forks, with any lock another thread held locked for good.
+
 Stdlib only, and nothing heavy: this runs in every worker, where a cache hit must cost
 less than importing the HTTP client would (benchmarks/RESULTS.md, benchmark 3).
 """
@@ -26,6 +29,7 @@ import os
 import re
 import stat
 import tempfile
+import time
 
 # Part of every keyed hash: a change of the file format makes new names, never misreads.
 FORMAT = 'dialogtech.api run cache 1'
@@ -35,13 +39,22 @@ KEY_BYTES = 32
 _RUN_FILE = re.compile(r'(\d+)-(\d+)-')
 # An answer of get_or_fetch: PID-STARTTIME-DIGEST.json (a temporary one has a suffix).
 _ANSWER_FILE = re.compile(r'\d+-\d+-[0-9a-f]{64}\.json$')
+# The run's current epoch, PID-STARTTIME-epoch: a random token that invalidate() replaces.
+_EPOCH_FILE = '%s-epoch'
+EPOCH_BYTES = 16
+# Pauses between tries of a lock another process holds: short at first, as a fetch from
+# a nearby API takes a fraction of a second, then at most LOCK_POLL_MAX, which is what a
+# waiting worker may add to the fetch it waits for (a try costs a system call).
+LOCK_POLL_FIRST = 0.002
+LOCK_POLL_MAX = 0.025
 
 
 class RunCacheError(Exception):
-    """The configured cache directory is not safe to use."""
+    """The cache cannot be used (a directory that is not private, a file system error, a
+    lock held too long); the caller can still fetch without it."""
 
 
-def get_or_fetch(material, fetch, directory=None):
+def get_or_fetch(material, fetch, directory=None, wait=60.0):
     """Return ``(fetch(material), note)``, fetched once per run for equal ``material``.
 
     ``material`` is a JSON-serialisable dict of everything the answer depends on
@@ -50,62 +63,115 @@ def get_or_fetch(material, fetch, directory=None):
     next process to ask calls ``fetch`` itself.  ``note`` says for -vvv output where the
     answer came from; it names a file, never the material.
 
+    While another process of the run fetches the same answer, this one waits for it, at
+    most ``wait`` seconds.  Raises RunCacheError, without having called ``fetch``, when
+    the cache cannot be used: a directory that is not private to this user, a file
+    system error, or a wait that passed ``wait``.
+
     When the run cannot be identified (no Linux /proc, or a worker whose controller has
     gone), nothing is shared: sharing under a wrong run id would hand one run another's
-    answer.  Raises RunCacheError for a directory that is not private to this user.
+    answer.
     """
     run = run_id()
     if run is None:
         return fetch(material), 'not shared: cannot identify the Ansible run'
-    directory = private_directory(directory or default_directory())
-    path = os.path.join(directory, '%s-%s.json' % (run, _digest(directory, material)))
-    answer = _read(path)
-    if answer is not None:
-        return answer, 'shared answer read from %s' % path
-    lock = os.open(path[:-len('.json')] + '.lock', os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    # Normalised: with a final slash, even lstat() follows a symlink.
+    directory = os.path.abspath(directory or default_directory())
     try:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        private_directory(directory)
+        # Under the epoch the answer gets a name of its own: one that a fetch which began
+        # before the last invalidate() stores is never read.
+        path = os.path.join(directory, '%s-%s.json' % (run, _digest(directory, [material, _epoch(directory, run)])))
         answer = _read(path)
         if answer is not None:
+            return answer, 'shared answer read from %s' % path
+        lock = os.open(path[:-len('.json')] + '.lock', os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except (OSError, ValueError) as exc:
+        raise RunCacheError('cannot use the run cache directory %s: %s' % (directory, _reason(exc)))
+    try:
+        try:
+            _lock(lock, wait)
+            answer = _read(path)
+            if answer is None:
+                remove_stale(directory)
+        except (OSError, ValueError) as exc:
+            raise RunCacheError('cannot use the run cache directory %s: %s' % (directory, _reason(exc)))
+        if answer is not None:
             return answer, 'shared answer read from %s after waiting' % path
-        remove_stale(directory)
         answer = fetch(material)
         try:
             _write(path, answer)
         except OSError as exc:
-            return answer, 'fetched, but could not share it in %s: %s' % (path, exc.strerror or exc)
+            return answer, 'fetched, but could not share it in %s: %s' % (path, _reason(exc))
         return answer, 'fetched and shared in %s' % path
     finally:
         os.close(lock)
 
 
+def _lock(handle, wait):
+    """Take the lock, or raise RunCacheError once ``wait`` seconds have passed.
+
+    Tried again and again rather than waited on: a blocking flock has no time limit, and
+    an alarm signal to break it would clash with Ansible's own, which ends tasks that
+    pass their ``timeout``.
+    """
+    deadline = time.monotonic() + wait
+    pause = LOCK_POLL_FIRST
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise RunCacheError('waited %g seconds for another worker of the run to fetch the same answer'
+                                % wait)
+        time.sleep(min(pause, remaining))
+        pause = min(pause * 2, LOCK_POLL_MAX)
+
+
 def invalidate(directory=None):
-    """Delete this run's stored answers in ``directory``; return how many there were.
+    """Make this run's stored answers in ``directory`` stale; return how many were deleted.
 
     For a plugin that has just changed an account: the next ``get_or_fetch`` of the run
-    fetches afresh.  Every answer of the run goes, not only the changed account's: a
-    file is named by a keyed hash of all the material, and the same account reached
-    with other material (another timeout or HTTP method) would otherwise keep its stale
-    answer.  Values stored with ``write_shared`` stay.  A directory that does not exist
-    or is not private holds nothing ``get_or_fetch`` would read, and is left alone.
+    fetches afresh.  A new epoch comes first, so that a fetch still in progress, which
+    may have read the account before the change, stores its answer under a name no
+    later ``get_or_fetch`` reads.  Then every answer of the run goes, not only the
+    changed account's: a file is named by a keyed hash of all the material, and the
+    same account reached with other material (another timeout or HTTP method) would
+    otherwise keep its stale answer.  Values stored with ``write_shared`` stay.
+
+    A directory that does not exist or is not private holds nothing ``get_or_fetch``
+    would read, and is left alone.  Raises RunCacheError when the epoch cannot be
+    replaced, as the answers stored may then still be read.
     """
     run = run_id()
     if run is None:
         return 0
+    directory = os.path.abspath(directory or default_directory())
     try:
-        _check_private(directory or default_directory())
-        entries = list(os.scandir(directory or default_directory()))
+        _check_private(directory)
     except (OSError, RunCacheError):
         return 0
+    try:
+        _write(os.path.join(directory, _EPOCH_FILE % run), os.urandom(EPOCH_BYTES).hex())
+        entries = list(os.scandir(directory))
+    except OSError as exc:
+        raise RunCacheError('cannot invalidate the run cache in %s: %s' % (directory, _reason(exc)))
     removed = 0
     for entry in entries:
         if _ANSWER_FILE.match(entry.name) and entry.name.startswith(run + '-'):
             try:
                 os.unlink(entry.path)
                 removed += 1
-            except FileNotFoundError:
-                pass  # another worker of the run invalidated it first
+            except OSError:
+                pass  # deleted by another worker first, or stale under the new epoch anyway
     return removed
+
+
+def _epoch(directory, run):
+    return _read(os.path.join(directory, _EPOCH_FILE % run))
 
 
 def run_id():
@@ -147,15 +213,23 @@ def default_directory():
 
 
 def private_directory(path):
-    """Create ``path`` with mode 0700 if needed; refuse it unless only this user can use it.
+    """Create ``path`` (absolute, normalised) with mode 0700 if needed; refuse it unless only
+    this user can use it.
 
     A directory in a shared /tmp could have been created by someone else beforehand to
-    read the answers or plant false ones.
+    read the answers or plant false ones, or be a symlink to one of theirs.  The checks
+    are those ssh makes of its files: the directory itself is not followed if it is a
+    symlink, and every folder above it must be owned by root or this user and writable
+    by nobody else, unless sticky (as /tmp is), so that no one can swap it afterwards.
     """
     try:
-        os.makedirs(path, 0o700, exist_ok=True)
+        os.makedirs(os.path.dirname(path), 0o700, exist_ok=True)
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            pass  # checked below, whoever made it
     except OSError as exc:
-        raise RunCacheError('cannot create the run cache directory %s: %s' % (path, exc.strerror or exc))
+        raise RunCacheError('cannot create the run cache directory %s: %s' % (path, _reason(exc)))
     _check_private(path)
     return path
 
@@ -166,6 +240,17 @@ def _check_private(path):
         raise RunCacheError('refusing the run cache directory %s: it must be a directory (not a symlink) owned by '
                             'uid %d with mode 0700, not owner %d mode %04o; fix it, choose another run_cache_dir '
                             'or set run_cache=false' % (path, os.geteuid(), info.st_uid, stat.S_IMODE(info.st_mode)))
+    above = os.path.dirname(path)
+    while True:
+        info = os.stat(above)
+        if (info.st_uid not in (0, os.geteuid())
+                or info.st_mode & 0o022 and not info.st_mode & stat.S_ISVTX):
+            raise RunCacheError('refusing the run cache directory %s: %s above it is owned by uid %d with mode '
+                                '%04o, so another user could replace it; choose another run_cache_dir or set '
+                                'run_cache=false' % (path, above, info.st_uid, stat.S_IMODE(info.st_mode)))
+        if above == os.path.dirname(above):
+            return
+        above = os.path.dirname(above)
 
 
 def read_shared(label):
@@ -292,3 +377,8 @@ def _namespace():
 
 def _no_follow(path, flags):
     return os.open(path, flags | os.O_NOFOLLOW)
+
+
+def _reason(exc):
+    """An OSError's reason without the path, which the messages name themselves."""
+    return getattr(exc, 'strerror', None) or str(exc)

@@ -44,6 +44,9 @@ emulator_module = _load_emulator()
 
 def serve(data, **tls):
     server = emulator_module.make_server('127.0.0.1', 0, data, **tls)
+    # Tracked, so that stop() waits for every request thread: one still answering a slow
+    # fault after the client gave up would be alive when a later test forks.
+    server.daemon_threads = False
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     requests_seen = []
@@ -62,7 +65,7 @@ def serve(data, **tls):
 
 def stop(server):
     server.shutdown()
-    server.server_close()
+    server.server_close()  # joins the request threads
 
 
 def stats(server):

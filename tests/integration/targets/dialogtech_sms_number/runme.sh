@@ -22,6 +22,12 @@ SECRETS="writer-SECRET-5c1a-canary read-only-SECRET-93de-canary"
 reset_emulator
 ansible-playbook module.yml "$@"
 
+# An invalid value of an option only the lookup reads, in the environment, neither fails
+# the write's task nor keeps the lookup's answer from before the write.
+reset_emulator
+DIALOGTECH_RETRIES=three ansible-playbook lookup_env.yml "$@" >"$workdir/lookup_env.out" 2>&1 \
+    || { cat "$workdir/lookup_env.out"; fail "lookup_env.yml failed"; }
+
 # The diff shows each changed number's before and after, in check mode and for real; the
 # check run writes nothing.
 reset_emulator

@@ -22,7 +22,7 @@ export DIALOGTECH_RUN_CACHE_DIR=$cache XDG_RUNTIME_DIR=$workdir/runtime ANSIBLE_
 # Credentials from the environment, as users are told to pass secrets (-e is echoed at -vvvv).
 export DIALOGTECH_ACCESS_KEY=fleet DIALOGTECH_SECRET_ACCESS_KEY=fleet-SECRET-4d2e-canary
 WRONG=wrong-$RANDOM-$RANDOM-canary
-SECRETS="fleet-SECRET-4d2e-canary demo-SECRET-b81f-canary vendor-SECRET-07aa-canary $WRONG"
+SECRETS="fleet-SECRET-4d2e-canary demo-SECRET-b81f-canary vendor-SECRET-07aa-canary flaky-SECRET-3e9c-canary $WRONG"
 
 reset_emulator
 
@@ -59,6 +59,16 @@ ansible-playbook lookup.yml "$@" >"$workdir/lookup.out" 2>&1 || { cat "$workdir/
 tr -s '\n ' '  ' <"$workdir/lookup.out" | grep -q 'the account has no SMS number 5550004321; left out' \
     || { cat "$workdir/lookup.out"; fail "no on_missing=warn warning"; }
 grep -q '5550001234' "$workdir/lookup.out" && fail "on_missing=skip warned"
+
+# A cache directory someone else could read or write (here: mode 0755) is not used, and
+# the lookups still answer, each asking the API itself, with a warning.
+mkdir -m 0755 "$workdir/unsafe"
+reset_emulator  # the flaky account answers HTTP 503 once again
+DIALOGTECH_RUN_CACHE_DIR=$workdir/unsafe ansible-playbook lookup.yml "$@" >"$workdir/unsafe.out" 2>&1 \
+    || { cat "$workdir/unsafe.out"; fail "lookup.yml with an unsafe run_cache_dir failed"; }
+tr -s '\n ' '  ' <"$workdir/unsafe.out" | grep -q "the run cache is not used (refusing the run cache directory $workdir/unsafe" \
+    || { cat "$workdir/unsafe.out"; fail "no warning about the unsafe run_cache_dir"; }
+[ -z "$(ls -A "$workdir/unsafe")" ] || { ls -l "$workdir/unsafe"; fail "files written to the unsafe run_cache_dir"; }
 
 # A wrong secret fails every host with the API's message after a single request, and
 # shows no secret even at -vvvv.

@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -45,16 +46,20 @@ def loaded(lookup_plugin_loader):
 
 
 class FakeApi(object):
-    """Stands in for fetch_numbers: records the options of each call, answers NUMBERS or fails."""
+    """Stands in for fetch_numbers: records the options of each call, answers NUMBERS or
+    fails with ``error`` (``definite`` or not) the next ``failures`` times (None: always)."""
 
     def __init__(self):
         self.calls = []
         self.error = None
+        self.definite = False
+        self.failures = None
 
     def fetch_numbers(self, options):
         self.calls.append(options)
-        if self.error:
-            raise DialogTechError(self.error)
+        if self.error and self.failures != 0:
+            self.failures = None if self.failures is None else self.failures - 1
+            raise DialogTechError(self.error, definite=self.definite)
         return ApiResponse(NUMBERS, '[4] Number(s) Returned')
 
 
@@ -178,14 +183,25 @@ def test_one_fetch_per_account_and_url(lookup, api):
         assert SECRET.encode() not in content and b'access' not in content and SECRET not in name
 
 
-def test_a_failed_fetch_is_shared_as_the_error_not_as_numbers(lookup, api):
-    api.error = 'DialogTech API reported \'failed\': Account suspended'
+def test_a_refusal_is_shared_as_the_error_not_as_numbers(lookup, api):
+    api.error, api.definite = 'DialogTech API reported \'failed\': Account suspended', True
     for dummy in range(2):
         with pytest.raises(AnsibleError, match='Account suspended'):
             lookup()
     assert len(api.calls) == 1
     cached = [name for name in os.listdir(lookup.cache_dir) if name.endswith('.json')]
     assert json.loads(Path(lookup.cache_dir, cached[0]).read_text()) == {'error': api.error}
+
+
+def test_a_failure_that_may_pass_is_not_kept_for_the_run(lookup, api):
+    api.error, api.failures = 'DialogTech API at http://127.0.0.1:1 answered HTTP 503 Service Unavailable', 1
+    with pytest.raises(AnsibleError, match='HTTP 503'):
+        lookup()
+    assert lookup('5559990000') == as_dicts(NUMBERS[:1])
+    assert lookup('5559990001') == as_dicts(NUMBERS[1:2])
+    assert len(api.calls) == 2  # the failed ask, then one that is kept
+    cached = [name for name in os.listdir(lookup.cache_dir) if name.endswith('.json')]
+    assert [json.loads(Path(lookup.cache_dir, name).read_text()) for name in cached] == [{'numbers': as_dicts(NUMBERS)}]
 
 
 def test_run_cache_false_asks_every_time_and_writes_nothing(lookup, api):
@@ -195,12 +211,57 @@ def test_run_cache_false_asks_every_time_and_writes_nothing(lookup, api):
     assert not os.path.exists(lookup.cache_dir)
 
 
-def test_an_unsafe_cache_directory_is_an_error(lookup, tmp_path):
+@pytest.fixture
+def warnings(loaded, mocker):
+    return mocker.patch.object(sys.modules[type(loaded).__module__].display, 'warning')
+
+
+def _only_warning(warnings):
+    assert warnings.call_count == 1
+    message = warnings.call_args[0][0]
+    assert SECRET not in message and 'vars-access' not in message
+    return message
+
+
+def test_an_unsafe_cache_directory_is_not_used_with_a_warning(lookup, api, tmp_path, warnings):
     shared = tmp_path / 'shared'
     shared.mkdir()
     shared.chmod(0o755)
-    with pytest.raises(AnsibleError, match='refusing the run cache directory .*shared'):
-        lookup(run_cache_dir=str(shared))
+    assert lookup('5559990000', run_cache_dir=str(shared)) == as_dicts(NUMBERS[:1])
+    assert re.match(r'dialogtech_sms_numbers: the run cache is not used \(refusing the run cache directory .*/shared: '
+                    r'.* not owner \d+ mode 0755; .*\); this lookup asks the API itself$', _only_warning(warnings))
+    assert len(api.calls) == 1 and os.listdir(shared) == []
+
+
+def test_a_default_directory_another_user_made_first_is_not_used_with_a_warning(lookup, api, tmp_path, warnings,
+                                                                                monkeypatch):
+    """Without XDG_RUNTIME_DIR (cron, CI, sudo) the default name in /tmp is predictable."""
+    monkeypatch.delenv('XDG_RUNTIME_DIR', raising=False)
+    monkeypatch.setattr(tempfile, 'gettempdir', lambda: str(tmp_path))
+    planted = tmp_path / ('dialogtech.api-%d' % os.geteuid())
+    planted.mkdir(mode=0o700)
+    monkeypatch.setattr(os, 'geteuid', lambda: planted.stat().st_uid + 4242)  # so it is another user's
+    planted = planted.rename(tmp_path / ('dialogtech.api-%d' % os.geteuid()))
+    for dummy in range(2):
+        assert lookup('5559990001', run_cache_dir=None) == as_dicts(NUMBERS[1:2])
+    assert 'refusing the run cache directory %s' % planted in warnings.call_args[0][0]
+    assert len(api.calls) == 2 and os.listdir(str(planted)) == []
+
+
+def test_a_lock_held_too_long_is_waited_on_for_the_fetch_time_then_not_used(loaded, lookup, api, warnings,
+                                                                            monkeypatch):
+    """Another worker's fetch that outlasts total_timeout + timeout (+ LOCK_SLACK) is hung."""
+    module = sys.modules[type(loaded).__module__]
+    monkeypatch.setattr(module, 'LOCK_SLACK', 0.1)
+
+    def held_by_another_worker(handle, operation):
+        raise BlockingIOError(11, 'Resource temporarily unavailable')
+    monkeypatch.setattr(module._run_cache.fcntl, 'flock', held_by_another_worker)
+    assert lookup('5559990000', total_timeout=0.1, timeout=0.05) == as_dicts(NUMBERS[:1])
+    assert _only_warning(warnings) == ('dialogtech_sms_numbers: the run cache is not used (waited 0.25 seconds for '
+                                       'another worker of the run to fetch the same answer); this lookup asks the '
+                                       'API itself')
+    assert len(api.calls) == 1
 
 
 # Runs in a fresh interpreter with ANSIBLE_CONFIG set: ini values are read when Ansible

@@ -20,7 +20,7 @@ from ansible_collections.dialogtech.api.plugins.module_utils._client import (
 from ansible_collections.dialogtech.api.plugins.module_utils._errors import DialogTechError, UncertainOutcome
 from ansible_collections.dialogtech.api.plugins.module_utils._response import SmsNumber, as_dicts
 from ansible_collections.dialogtech.api.tests.unit.helpers import (
-    EMULATOR_DIR, SECRET, SECRET_FORMS, VENDOR_EXAMPLE_NUMBERS, fetch_error, options, serve, stats, stop,
+    EMULATOR_DIR, SECRET, SECRET_FORMS, VENDOR_EXAMPLE_NUMBERS, fetch_error, free_port, options, serve, stats, stop,
 )
 
 
@@ -144,3 +144,41 @@ def test_a_write_refused_with_503_is_retried(emulator, sleeps):
     register_number(options(emulator.api_url, 'fault-503-twice'), '5559990001', 'https://new.example.com/sms')
     assert stats(emulator)['writes'] == 3 and len(sleeps) == 2
     assert numbers_of(emulator, 'fault-503-twice')[1]['url'] == 'https://new.example.com/sms'
+
+
+@pytest.mark.parametrize('access_key, secret, overrides, definite', [
+    # The API's own refusal and a client error: asking again gets the same answer.
+    ('fault-none', 'wrong-' + SECRET, {}, True),
+    ('fault-api-failed', SECRET, {}, True),
+    ('fault-http-403', SECRET, {}, True),
+    ('fault-http-413-retry-after', SECRET, {}, True),
+    # Everything that may pass: a cache that kept it would fail every later ask of the run.
+    ('fault-http-500', SECRET, {}, False),
+    ('fault-503-always', SECRET, {}, False),
+    ('fault-429-retry-after-hour', SECRET, {}, False),
+    ('fault-503-twice', SECRET, {'retries': 0}, False),
+    ('fault-drop-once', SECRET, {'retries': 0}, False),
+    ('fault-truncated', SECRET, {}, False),
+    ('fault-html-login', SECRET, {}, False),
+])
+def test_only_a_refusal_of_the_request_itself_is_definite(emulator, sleeps, access_key, secret, overrides, definite):
+    with pytest.raises(DialogTechError) as caught:
+        fetch_numbers(options(emulator.api_url, access_key, secret_access_key=secret, **overrides))
+    assert caught.value.definite is definite, str(caught.value)
+
+
+# Not with the sleeps fixture: it would also take the emulator's pause away.
+@pytest.mark.parametrize('access_key, overrides', [
+    ('fault-slow-headers', {'timeout': 0.3}),
+    ('fault-slow-body', {'timeout': 10, 'total_timeout': 0.5}),
+])
+def test_a_timeout_is_not_definite(emulator, access_key, overrides):
+    with pytest.raises(DialogTechError) as caught:
+        fetch_numbers(options(emulator.api_url, access_key, **overrides))
+    assert caught.value.definite is False, str(caught.value)
+
+
+def test_a_connection_refused_is_not_definite(sleeps):
+    with pytest.raises(DialogTechError) as caught:
+        fetch_numbers(options('http://127.0.0.1:%d/ibp_api.php' % free_port(), retries=0))
+    assert caught.value.definite is False

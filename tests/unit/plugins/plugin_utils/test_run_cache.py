@@ -98,11 +98,12 @@ def test_name_depends_on_the_per_user_key(tmp_path, fetch):
 
 def test_permissions_and_no_secret_in_any_file(cache_dir, fetch):
     get_or_fetch(MATERIAL, fetch, cache_dir)
+    _run_cache.invalidate(cache_dir)  # adds the epoch file
     get_or_fetch(dict(MATERIAL, api_url='http://127.0.0.1:2/ibp_api.php'), CountingFetch(fetch.path, {'error': 'x'}),
                  cache_dir)
     assert stat.S_IMODE(os.stat(cache_dir).st_mode) == 0o700
     names = os.listdir(cache_dir)
-    assert {name.rsplit('.', 1)[-1] for name in names} == {'json', 'lock', 'key'}
+    assert {name.rsplit('.', 1)[-1] for name in names} == {'json', 'lock', 'key', '%s-epoch' % _run_cache.run_id()}
     for name in names:
         path = os.path.join(cache_dir, name)
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, name
@@ -228,18 +229,95 @@ def test_a_directory_others_can_read_is_refused(tmp_path, fetch):
     assert fetch.calls == 0
 
 
-def test_a_symlink_is_refused(tmp_path, fetch):
+@pytest.mark.parametrize('suffix', ['', '/'])  # with a final slash, lstat() would follow it
+def test_a_symlink_is_refused(tmp_path, fetch, suffix):
     target = tmp_path / 'target'
     target.mkdir(mode=0o700)
     (tmp_path / 'link').symlink_to(target)
     with pytest.raises(RunCacheError, match='not a symlink'):
-        get_or_fetch(MATERIAL, fetch, str(tmp_path / 'link'))
+        get_or_fetch(MATERIAL, fetch, str(tmp_path / 'link') + suffix)
+    assert _run_cache.invalidate(str(tmp_path / 'link') + suffix) == 0
+    assert os.listdir(str(target)) == []
 
 
 def test_a_directory_that_cannot_be_created_is_reported(tmp_path, fetch):
     (tmp_path / 'file').write_text('')
     with pytest.raises(RunCacheError, match='cannot create the run cache directory .*/file/cache'):
         get_or_fetch(MATERIAL, fetch, str(tmp_path / 'file' / 'cache'))
+
+
+def test_a_directory_another_user_made_first_is_refused(cache_dir, fetch, monkeypatch):
+    """Without XDG_RUNTIME_DIR the default name in /tmp is predictable: someone else may own it."""
+    os.mkdir(cache_dir, 0o700)
+    owner = os.stat(cache_dir).st_uid
+    monkeypatch.setattr(os, 'geteuid', lambda: owner + 4242)  # the directory's owner is another user now
+    with pytest.raises(RunCacheError, match=r'owned by uid %d with mode 0700, not owner %d mode 0700' % (
+            owner + 4242, owner)):
+        get_or_fetch(MATERIAL, fetch, cache_dir)
+    assert fetch.calls == 0 and os.listdir(cache_dir) == []
+
+
+@pytest.mark.parametrize('mode, refused', [(0o777, True), (0o775, True), (0o1777, False), (0o755, False)])
+def test_a_folder_above_that_others_can_write_is_refused_unless_sticky(tmp_path, fetch, mode, refused):
+    """Whoever can write the folder above can rename the private directory and put theirs."""
+    above = tmp_path / 'above'
+    above.mkdir()
+    above.chmod(mode)
+    directory = str(above / 'cache')
+    if refused:
+        with pytest.raises(RunCacheError, match=r'refusing the run cache directory .*/cache: .*/above above it is '
+                                                r'owned by uid \d+ with mode %04o, so another user could replace it'
+                                                % mode):
+            get_or_fetch(MATERIAL, fetch, directory)
+        assert fetch.calls == 0
+    else:
+        assert get_or_fetch(MATERIAL, fetch, directory)[0] == ANSWER
+
+
+def test_a_directory_that_cannot_be_written_is_a_run_cache_error(cache_dir, fetch, monkeypatch):
+    """Not a raw OSError: the caller falls back to fetching itself.  (Faked: the tests may
+    run as root, whom a mode does not stop.)"""
+    def unwritable(*args, **kwargs):
+        raise PermissionError(13, 'Permission denied')
+    monkeypatch.setattr(_run_cache.tempfile, 'mkstemp', unwritable)
+    with pytest.raises(RunCacheError, match=r'^cannot use the run cache directory .*/cache: Permission denied$'):
+        get_or_fetch(MATERIAL, fetch, cache_dir)
+    assert fetch.calls == 0
+
+
+def test_a_damaged_answer_file_is_a_run_cache_error(cache_dir, fetch):
+    get_or_fetch(MATERIAL, fetch, cache_dir)
+    with open(os.path.join(cache_dir, _cached_files(cache_dir)[0]), 'w') as damaged:
+        damaged.write('{"numbers": [')
+    with pytest.raises(RunCacheError, match='^cannot use the run cache directory .*/cache: Expecting value'):
+        get_or_fetch(MATERIAL, fetch, cache_dir)
+    assert fetch.calls == 1
+
+
+def _hold_the_lock_while_fetching(directory, fetching, release):
+    def fetch(material):
+        fetching.set()
+        release.wait(60)
+        return ANSWER
+    get_or_fetch(MATERIAL, fetch, directory)
+
+
+def test_a_worker_waits_for_another_ones_fetch_at_most_wait_seconds(cache_dir, fetch):
+    fetching, release = FORK.Event(), FORK.Event()
+    holder = FORK.Process(target=_hold_the_lock_while_fetching, args=(cache_dir, fetching, release))
+    holder.start()
+    try:
+        assert fetching.wait(60)
+        with pytest.raises(RunCacheError, match=r'^waited 0.2 seconds for another worker of the run to fetch the '
+                                                r'same answer$'):
+            get_or_fetch(MATERIAL, fetch, cache_dir, wait=0.2)
+        assert fetch.calls == 0
+    finally:
+        release.set()
+        holder.join(60)
+    assert holder.exitcode == 0
+    answer, note = get_or_fetch(MATERIAL, fetch, cache_dir, wait=0.2)
+    assert answer == ANSWER and note.startswith('shared answer read from ') and fetch.calls == 0
 
 
 @pytest.mark.parametrize('runtime, expected', [
@@ -312,6 +390,44 @@ def test_invalidate_drops_every_answer_of_the_run_and_nothing_else(cache_dir, fe
     get_or_fetch(MATERIAL, fetch, cache_dir)
     get_or_fetch(MATERIAL, fetch, cache_dir)
     assert fetch.calls == 3
+
+
+def _fetch_across_an_invalidation(directory, fetching, release, results):
+    def fetch(material):
+        fetching.set()  # the account is read: from here on, a write makes this answer stale
+        release.wait(60)
+        return {'numbers': 'as before the write'}
+    results.put(get_or_fetch(MATERIAL, fetch, directory)[0])
+
+
+def test_a_fetch_that_began_before_an_invalidation_is_not_kept_for_the_run(cache_dir, fetch):
+    """A lookup's worker reads the account, a write's action plugin invalidates, then the
+    lookup's answer comes: later asks must not get it."""
+    fetching, release, results = FORK.Event(), FORK.Event(), FORK.Queue()
+    worker = FORK.Process(target=_fetch_across_an_invalidation, args=(cache_dir, fetching, release, results))
+    worker.start()
+    try:
+        assert fetching.wait(60)
+        _run_cache.invalidate(cache_dir)
+    finally:
+        release.set()
+    # The lookup that was under way when the account changed may see it as before ...
+    assert results.get(timeout=60) == {'numbers': 'as before the write'}
+    worker.join(60)
+    # ... but every ask after the invalidation fetches afresh, once.
+    assert get_or_fetch(MATERIAL, fetch, cache_dir)[0] == ANSWER
+    assert get_or_fetch(MATERIAL, fetch, cache_dir)[0] == ANSWER
+    assert fetch.calls == 1
+
+
+def test_invalidate_that_cannot_write_is_a_run_cache_error(cache_dir, fetch, monkeypatch):
+    get_or_fetch(MATERIAL, fetch, cache_dir)
+
+    def unwritable(*args, **kwargs):
+        raise PermissionError(13, 'Permission denied')
+    monkeypatch.setattr(_run_cache.tempfile, 'mkstemp', unwritable)
+    with pytest.raises(RunCacheError, match=r'^cannot invalidate the run cache in .*/cache: Permission denied$'):
+        _run_cache.invalidate(cache_dir)
 
 
 def test_invalidate_uses_the_default_directory(fetch, default_dir):
