@@ -60,8 +60,8 @@ DEMO_TABLE = '4 number(s); the API says: [4] Number(s) Returned'
 class Run(object):
     """Run the command as written. cwd: the directory of the checkout the guide means;
     typed: a line a person types at the command's prompt; env: variables set (None: unset)
-    for the command alone; tty: the command needs a terminal; expect: text the block's
-    output must have."""
+    for the command alone, `{name}` standing for a file of the run; tty: the command needs
+    a terminal; expect: text the block's output must have (`{version}`: galaxy.yml's)."""
 
     def __init__(self, cwd='.', typed=None, env=None, tty=False, expect=()):
         self.cwd, self.typed, self.env, self.tty = cwd, typed, env or {}, tty
@@ -82,7 +82,7 @@ COMMANDS = {
     # README.md, Install; getting-started.md, step 3.
     'ansible-galaxy collection install dialogtech.api': NOT_HERE_GALAXY,
     'make build && ansible-galaxy collection install .build/dialogtech-api-*.tar.gz': Run(
-        expect='dialogtech.api:%s was installed successfully'),
+        expect='dialogtech.api:{version} was installed successfully'),
     # Offline and as a dry run (PIP_NO_INDEX, PIP_DRY_RUN): the file must be where the
     # guide says and what it asks for satisfied by the pinned set, and nothing changes.
     'pip install -r ~/.ansible/collections/ansible_collections/dialogtech/api/requirements.txt': Run(
@@ -116,8 +116,9 @@ COMMANDS = {
     # getting-started.md, step 4, and credentials.md: with the collection installed above.
     'ansible-playbook docs/examples/demo.yml': Run(expect='Number(s) Returned'),
     # credentials.md, Ansible Vault: beside the example playbook, as its comment says.
+    # The editor writes the demo account's keys; the password is what the next block types.
     'ansible-vault create dialogtech-credentials.vault.yml': Run(cwd=EXAMPLES, tty=True, env={
-        'EDITOR': 'VAULT_EDITOR', 'ANSIBLE_VAULT_PASSWORD_FILE': 'VAULT_PASSWORD_FILE'}),
+        'EDITOR': '{editor}', 'ANSIBLE_VAULT_PASSWORD_FILE': '{vault_password_file}'}),
     'ansible-playbook credentials.yml --ask-vault-pass': Run(
         cwd=EXAMPLES, typed=VAULT_PASSWORD, env=WITHOUT_KEYS,
         expect='4 number(s), the same from the module and the lookup'),
@@ -232,7 +233,7 @@ def script_of(block, checkout, values):
             continue
         lines.append('cd %s' % shlex.quote(str(checkout / entry.cwd)))
         if entry.env or entry.tty:
-            settings = ['-u %s' % name if value is None else '%s=%s' % (name, shlex.quote(values.get(value, value)))
+            settings = ['-u %s' % name if value is None else '%s=%s' % (name, shlex.quote(value.format_map(values)))
                         for name, value in entry.env.items()]
             # A terminal of its own, with nothing to read from the block's lines.
             inner = ('script -qec %s /dev/null </dev/null' % shlex.quote(command) if entry.tty
@@ -260,7 +261,7 @@ def run_blocks(checkout, environment, values):
             output = result.stdout.decode(errors='replace')
             link_venv(checkout)
             ran += len(runs)
-            missing = [text for entry in runs for text in entry.expect if text.replace('%s', values['version']) not in output]
+            missing = [text for entry in runs for text in entry.expect if text.format_map(values) not in output]
             if result.returncode or missing:
                 failures.append('%s: the block\n    %s\n%s\n%s' % (
                     guide, '\n    '.join(block), output,
@@ -350,7 +351,7 @@ def main(lint_venv):
         editor.chmod(0o700)
         password_file = work / 'vault-password'
         password_file.write_text(VAULT_PASSWORD + '\n')
-        values = {'VAULT_EDITOR': str(editor), 'VAULT_PASSWORD_FILE': str(password_file), 'version': version}
+        values = {'editor': str(editor), 'vault_password_file': str(password_file), 'version': version}
         environment = {name: value for name, value in os.environ.items()
                        if not name.startswith(('ANSIBLE_', 'PIP_', 'VIRTUAL_ENV', 'MAKE', 'MFLAGS'))}
         environment.update(
