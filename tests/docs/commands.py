@@ -21,9 +21,10 @@ the environment, as `make demo` sets them.
 
 Also checked here, with the files the guides create: the vault file that docs/credentials.md
 has users create beside the example leaves `ansible-playbook --syntax-check` (which
-ansible-lint runs) working without the vault password; the execution environment of
-docs/execution-environments.md, with its local-build snippet applied as the guide says,
-has the collection `make install` built in its build context and installs it from there.
+ansible-lint runs) working without the vault password; the build context that the guide's
+`ansible-builder create` writes installs the collection and the ansible-core the example
+names, and with its local-build snippet applied as the guide says, it holds the collection
+`make install` built and installs that one.
 
 Usage: hack/with-emulator.sh python tests/docs/commands.py LINT_VENV
 """
@@ -287,34 +288,52 @@ def check_vault_file_and_syntax(checkout, environment):
     return []
 
 
-def check_local_execution_environment(checkout, environment, version):
-    """execution-environments.md: after `make install`, its snippet applied to
+def image_problems(context, definition_file):
+    """What ansible-builder wrote in context/ must install the collection and the ansible-core
+    that the definition names: the galaxy stage copies _build/ to /build and installs
+    _build/requirements.yml there."""
+    images = [context / name for name in ('Containerfile', 'Dockerfile') if (context / name).is_file()]
+    if not images:
+        return ['%s: ansible-builder wrote no Containerfile or Dockerfile' % context]
+    image = images[0].read_text()
+    core = yaml.safe_load(definition_file.read_text())['dependencies']['ansible_core']['package_pip']
+    problems = ['%s does not %s' % (images[0], what) for what, text in [
+        ('copy _build/ to /build', 'COPY _build /build'),
+        ('install the collections of requirements.yml', 'ansible-galaxy collection install $ANSIBLE_GALAXY_CLI_COLLECTION_OPTS -r requirements.yml'),
+        ('install %s' % core, core)] if text not in image]
+    requirements = context / '_build' / 'requirements.yml'
+    collections = yaml.safe_load(requirements.read_text()).get('collections', []) if requirements.is_file() else []
+    if not any('dialogtech' in entry['name'] for entry in collections):
+        problems.append('%s/_build/requirements.yml does not name the collection: %s' % (context, collections))
+    return problems
+
+
+def check_execution_environments(checkout, environment, version):
+    """execution-environments.md: the build context its `ansible-builder create` wrote
+    installs the collection from Galaxy; after `make install`, its snippet applied to
     docs/execution-environment.yml puts the collection built here into the build context,
-    and the requirements the image's galaxy stage installs take it from there."""
+    and the image's galaxy stage installs it from there."""
+    definition_file = checkout / 'docs' / 'execution-environment.yml'
+    context = checkout / 'docs' / 'context'
+    problems = image_problems(context, definition_file)
     guide = (checkout / 'docs' / 'execution-environments.md').read_text()
     snippets = [yaml.safe_load(block) for block in re.findall(r'^```yaml\n([\s\S]*?)^```', guide, re.M)
                 if 'additional_build_files' in block]
     if len(snippets) != 1:
-        return ['execution-environments.md: expected one yaml block with additional_build_files, found %d' % len(snippets)]
-    definition_file = checkout / 'docs' / 'execution-environment.yml'
+        return problems + ['execution-environments.md: expected one yaml block with additional_build_files, found %d' % len(snippets)]
     definition = yaml.safe_load(definition_file.read_text())
     definition['additional_build_files'] = snippets[0]['additional_build_files']
     definition['dependencies']['galaxy'] = snippets[0]['dependencies']['galaxy']
     definition_file.write_text(yaml.safe_dump(definition))
-    context = checkout / 'docs' / 'context'
-    shutil.rmtree(context, ignore_errors=True)
+    shutil.rmtree(context)
     steps = [(checkout, ['make', 'install']),
              (definition_file.parent, ['ansible-builder', 'create', '--file', 'execution-environment.yml', '--context', 'context/'])]
     for cwd, step in steps:
         result = subprocess.run(step, cwd=cwd, env=environment,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         if result.returncode:
-            return ['local execution environment: %s failed:\n%s' % (' '.join(step), result.stdout.decode(errors='replace'))]
-    problems = []
-    images = [context / name for name in ('Containerfile', 'Dockerfile') if (context / name).is_file()]
-    if not images or 'ansible-galaxy collection install' not in images[0].read_text() or 'COPY _build /build' not in images[0].read_text():
-        problems.append('local execution environment: no image definition that copies _build to /build and '
-                        'runs ansible-galaxy collection install in %s' % context)
+            return problems + ['local execution environment: %s failed:\n%s' % (' '.join(step), result.stdout.decode(errors='replace'))]
+    problems += image_problems(context, definition_file)
     # The galaxy stage runs in /build, the context's _build: install its requirements from there.
     requirements = (context / '_build' / 'requirements.yml').read_text().replace('/build/', str(context / '_build') + '/')
     (context / 'requirements-here.yml').write_text(requirements)
@@ -360,7 +379,7 @@ def main(lint_venv):
             DIALOGTECH_SECRET_ACCESS_KEY=SECRET, PIP_NO_INDEX='1', PIP_DRY_RUN='1', PIP_DISABLE_PIP_VERSION_CHECK='1')
         failures, ran = run_blocks(checkout, environment, values)
         # The second uses the collection that the first had `make install` install.
-        failures += check_local_execution_environment(checkout, environment, version)
+        failures += check_execution_environments(checkout, environment, version)
         failures += check_vault_file_and_syntax(checkout, environment)
     finally:
         shutil.rmtree(work, ignore_errors=True)
