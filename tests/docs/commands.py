@@ -152,6 +152,13 @@ COMMANDS = {
 }
 
 
+def run(command, cwd, environment, stdin=''):
+    """(exit status, output and errors) of a command."""
+    result = subprocess.run(command, cwd=cwd, env=environment, input=stdin.encode(), check=False,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return result.returncode, result.stdout.decode(errors='replace')
+
+
 def _open_quote(text):
     try:
         shlex.split(text, comments=True)
@@ -257,16 +264,14 @@ def run_blocks(checkout, environment, values):
                 continue
             seen.add(tuple(block))
             emulator.reset(environment['DIALOGTECH_API_URL'])
-            result = subprocess.run(['bash', '-s'], input=script_of(block, checkout, values).encode(), cwd=checkout,
-                                    env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-            output = result.stdout.decode(errors='replace')
+            status, output = run(['bash', '-s'], checkout, environment, script_of(block, checkout, values))
             link_venv(checkout)
             ran += len(runs)
             missing = [text for entry in runs for text in entry.expect if text.format_map(values) not in output]
-            if result.returncode or missing:
+            if status or missing:
                 failures.append('%s: the block\n    %s\n%s\n%s' % (
                     guide, '\n    '.join(block), output,
-                    'exit status %d' % result.returncode if result.returncode else 'no %r in the output' % missing))
+                    'exit status %d' % status if status else 'no %r in the output' % missing))
             else:
                 print('ran %s: %s' % (guide, ' | '.join(command.split('\n')[0] for command in block
                                                         if isinstance(COMMANDS[command], Run))))
@@ -279,12 +284,11 @@ def check_vault_file_and_syntax(checkout, environment):
     vault_file = checkout / EXAMPLES / 'dialogtech-credentials.vault.yml'
     if not vault_file.read_text().startswith('$ANSIBLE_VAULT;'):
         return ['%s is not a vault file' % vault_file]
-    result = subprocess.run(['ansible-playbook', '--syntax-check', 'credentials.yml'], cwd=checkout / EXAMPLES,
-                            env=dict(environment, ANSIBLE_COLLECTIONS_PATH=str(checkout / '.build' / 'collections')),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    if result.returncode:
+    status, output = run(['ansible-playbook', '--syntax-check', 'credentials.yml'], checkout / EXAMPLES,
+                         dict(environment, ANSIBLE_COLLECTIONS_PATH=str(checkout / '.build' / 'collections')))
+    if status:
         return ['with the vault file of docs/credentials.md beside it, `ansible-playbook --syntax-check '
-                'credentials.yml` (what ansible-lint runs) fails:\n%s' % result.stdout.decode(errors='replace')]
+                'credentials.yml` (what ansible-lint runs) fails:\n%s' % output]
     return []
 
 
@@ -329,24 +333,20 @@ def check_execution_environments(checkout, environment, version):
     steps = [(checkout, ['make', 'install']),
              (definition_file.parent, ['ansible-builder', 'create', '--file', 'execution-environment.yml', '--context', 'context/'])]
     for cwd, step in steps:
-        result = subprocess.run(step, cwd=cwd, env=environment,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        if result.returncode:
-            return problems + ['local execution environment: %s failed:\n%s' % (' '.join(step), result.stdout.decode(errors='replace'))]
+        status, output = run(step, cwd, environment)
+        if status:
+            return problems + ['local execution environment: %s failed:\n%s' % (' '.join(step), output)]
     problems += image_problems(context, definition_file)
     # The galaxy stage runs in /build, the context's _build: install its requirements from there.
     requirements = (context / '_build' / 'requirements.yml').read_text().replace('/build/', str(context / '_build') + '/')
     (context / 'requirements-here.yml').write_text(requirements)
     installed = Path(tempfile.mkdtemp(dir=checkout))
-    result = subprocess.run(['ansible-galaxy', 'collection', 'install', '--offline', '-r', 'requirements-here.yml',
-                             '--collections-path', str(installed)], cwd=context,
-                            # As in the image: no other copy of the collection installed.
-                            env=dict(environment, ANSIBLE_COLLECTIONS_PATH=str(installed)),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # As in the image: no other copy of the collection installed.
+    status, output = run(['ansible-galaxy', 'collection', 'install', '--offline', '-r', 'requirements-here.yml',
+                          '--collections-path', str(installed)], context, dict(environment, ANSIBLE_COLLECTIONS_PATH=str(installed)))
     manifest = installed / 'ansible_collections' / 'dialogtech' / 'api' / 'MANIFEST.json'
-    if result.returncode or not manifest.is_file():
-        problems.append('local execution environment: the galaxy stage would not install the collection:\n%s'
-                        % result.stdout.decode(errors='replace'))
+    if status or not manifest.is_file():
+        problems.append('local execution environment: the galaxy stage would not install the collection:\n%s' % output)
     elif json.loads(manifest.read_text())['collection_info']['version'] != version:
         problems.append('local execution environment: the image would get version %s, not %s'
                         % (json.loads(manifest.read_text())['collection_info']['version'], version))
