@@ -282,8 +282,8 @@ def check_vault_file_and_syntax(checkout, environment):
     """ansible-lint runs `ansible-playbook --syntax-check` on every playbook, with no vault
     password: the example must pass it with the vault file the guide had created beside it."""
     vault_file = checkout / EXAMPLES / 'dialogtech-credentials.vault.yml'
-    if not vault_file.read_text().startswith('$ANSIBLE_VAULT;'):
-        return ['%s is not a vault file' % vault_file]
+    if not vault_file.is_file() or not vault_file.read_text().startswith('$ANSIBLE_VAULT;'):
+        return ['docs/credentials.md\'s ansible-vault create made no vault file at %s' % vault_file.relative_to(checkout)]
     status, output = run(['ansible-playbook', '--syntax-check', 'credentials.yml'], checkout / EXAMPLES,
                          dict(environment, ANSIBLE_COLLECTIONS_PATH=str(checkout / '.build' / 'collections')))
     if status:
