@@ -120,27 +120,29 @@ def access_key(size):
 # --- timing in this process ---------------------------------------------------------------
 
 def best_time(function, argument, repeat, min_seconds):
-    """Seconds per call of ``function(argument)``: the minimum over ``repeat`` timings of
-    enough calls to take ``min_seconds``, the least disturbed by other processes.  The
-    garbage collector stays on, as in real use; it is emptied before each timing so one
-    timing does not pay for the previous one's garbage."""
+    """CPU seconds per call of ``function(argument)``: the minimum over ``repeat`` timings
+    of enough calls to take ``min_seconds``, the least disturbed by other processes.  CPU
+    time of this process, as the time the scheduler gives to others on a shared machine
+    is no cost of the function.  The garbage collector stays on, as in real use; it is
+    emptied before each timing so one timing does not pay for the previous one's
+    garbage."""
     calls = 1
     while True:
         gc.collect()
-        start = time.perf_counter()
+        start = time.process_time()
         for dummy in range(calls):
             function(argument)
-        elapsed = time.perf_counter() - start
+        elapsed = time.process_time() - start
         if elapsed >= min_seconds or calls >= 1000:
             break
         calls = max(calls * 2, int(calls * min_seconds / max(elapsed, 1e-6)))
     timings = [elapsed / calls]
     for dummy in range(repeat - 1):
         gc.collect()
-        start = time.perf_counter()
+        start = time.process_time()
         for dummy in range(calls):
             function(argument)
-        timings.append((time.perf_counter() - start) / calls)
+        timings.append((time.process_time() - start) / calls)
     return min(timings)
 
 
