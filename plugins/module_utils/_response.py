@@ -147,6 +147,7 @@ def _number(number, attributes, url_element):
     if not number:
         raise _ShapeError('has a <number> element without a number')
     enabled = attributes.get('sms_enabled', '0')
+    # The API writes 0 or 1, which need no normalising.
     sms_enabled = _SMS_ENABLED_VALUES.get(enabled)
     if sms_enabled is None:
         enabled = enabled.strip().lower()
