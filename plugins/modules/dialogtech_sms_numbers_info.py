@@ -156,7 +156,7 @@ from ansible_collections.dialogtech.api.plugins.module_utils._errors import Dial
 from ansible_collections.dialogtech.api.plugins.module_utils._numbers import normalize_number, octal_hint, select
 from ansible_collections.dialogtech.api.plugins.module_utils._options import (
     CONNECTION_ARGUMENT_SPEC,
-    connection_options,
+    module_connection,
 )
 from ansible_collections.dialogtech.api.plugins.module_utils._response import as_dicts
 
@@ -184,8 +184,9 @@ def main():
                 # arrives here as its decimal digits.
                 module.fail_json(msg='numbers: %s%s' % (exc, octal_hint(number) if number.isdigit() else ''))
 
+    options = module_connection(module)
     try:
-        result = fetch_numbers(connection_options(module.params))
+        result = fetch_numbers(options)
     except DialogTechError as exc:
         module.fail_json(msg=str(exc))
 
