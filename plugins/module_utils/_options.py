@@ -64,16 +64,53 @@ def environment_variable(name):
     return 'DIALOGTECH_' + name.upper()
 
 
-def _from_text(name, text):
-    """(value, None) for the text of option ``name``'s environment variable, or (None, why not)."""
-    kind = CONNECTION_ARGUMENT_SPEC[name]['type']
-    converters = {'bool': lambda: boolean(text, strict=True), 'int': lambda: int(text), 'float': lambda: float(text),
-                  'path': lambda: os.path.expanduser(os.path.expandvars(text)), 'str': lambda: text}
+def _to_int(value):
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, (bool, float)):
+        raise TypeError(value)
+    return int(value)
+
+
+def _to_float(value):
+    if isinstance(value, bool):
+        raise TypeError(value)
+    return float(value)
+
+
+def _to_text(value):
+    if not isinstance(value, str):
+        raise TypeError(value)
+    return value
+
+
+_CONVERTERS = {
+    'bool': lambda value: boolean(value, strict=True),
+    'int': _to_int,
+    'float': _to_float,
+    'path': lambda value: os.path.expanduser(os.path.expandvars(_to_text(value))),
+    'str': _to_text,
+}
+_NOT_A = {'bool': 'is not a boolean (true/false, yes/no, on/off, 1/0)', 'int': 'is not a whole number',
+          'float': 'is not a number', 'path': 'is not a path', 'str': 'is not a string'}
+
+
+def convert_type(kind, value):
+    """(value converted to ``kind`` (bool, int, float, path, str), None), or (None, why not)."""
     try:
-        value = converters[kind]()
+        return _CONVERTERS[kind](value), None
     except (TypeError, ValueError):
-        return None, {'bool': 'is not a boolean (true/false, yes/no, on/off, 1/0)',
-                      'int': 'is not a whole number', 'float': 'is not a number'}[kind]
+        return None, _NOT_A[kind]
+
+
+def convert(name, value):
+    """(value, None) with ``value`` of connection option ``name`` converted to its type and
+    checked as validate() would, or (None, why not: "is not a number", "must be 0 or more",
+    ...).  For the text of an environment variable and for a role variable, which
+    ansible-core has not converted."""
+    value, problem = convert_type(CONNECTION_ARGUMENT_SPEC[name]['type'], value)
+    if problem:
+        return None, problem
     test, wording = _CONSTRAINTS.get(name, (None, None))
     if test is not None and not test(value):
         return None, wording
@@ -102,7 +139,7 @@ def from_environment(values, environ=None, defaults=None):
             variable = environment_variable(name)
             text = environ.get(variable)
             if text:
-                value, problem = _from_text(name, text)
+                value, problem = convert(name, text)
                 if problem:
                     raise DialogTechError('%s: %r %s' % (variable, text, problem))
             elif defaults.get(name) is not None:
