@@ -7,6 +7,7 @@ from __future__ import annotations
 
 
 import pytest
+import yaml
 
 from ansible_collections.dialogtech.api.plugins.module_utils._errors import DialogTechError
 from ansible_collections.dialogtech.api.plugins.module_utils._options import (
@@ -124,3 +125,18 @@ def test_ca_path_is_checked_only_when_certificates_are(tmp_path):
     bundle.write_text('')
     validate(base._replace(ca_path=str(bundle)))
     validate(base._replace(ca_path=str(tmp_path)))
+
+
+def test_the_doc_fragment_documents_each_options_variable_and_default():
+    # The fragment cannot have default: or env: entries (from_environment resolves both in
+    # code), so each option's description must say them.
+    from ansible_collections.dialogtech.api.plugins.doc_fragments.connection import ModuleDocFragment
+    documented = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)['options']
+    plugins = yaml.safe_load(ModuleDocFragment.PLUGINS)['options']
+    assert list(documented) == list(plugins) == list(CONNECTION_ARGUMENT_SPEC)
+    for name, option in documented.items():
+        text = ' '.join(option['description'])
+        assert 'default' not in option and 'env' not in plugins[name], name
+        assert 'E(%s)' % environment_variable(name) in text, name
+        if CONNECTION_DEFAULTS[name] is not None:
+            assert 'v(%s)' % str(CONNECTION_DEFAULTS[name]).lower().replace('.0', '') in text.lower(), name
