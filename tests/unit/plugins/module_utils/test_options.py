@@ -6,6 +6,9 @@
 from __future__ import annotations
 
 
+import ast
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -21,6 +24,8 @@ from ansible_collections.dialogtech.api.plugins.module_utils._options import (
 from ansible_collections.dialogtech.api.tests.unit.helpers import (
     fetch_error, options,
 )
+
+ROOT = Path(__file__).resolve().parents[4]
 
 
 @pytest.mark.parametrize('overrides, message', [
@@ -129,10 +134,12 @@ def test_ca_path_is_checked_only_when_certificates_are(tmp_path):
 
 def test_the_doc_fragment_documents_each_options_variable_and_default():
     # The fragment cannot have default: or env: entries (from_environment resolves both in
-    # code), so each option's description must say them.
-    from ansible_collections.dialogtech.api.plugins.doc_fragments.connection import ModuleDocFragment
-    documented = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)['options']
-    plugins = yaml.safe_load(ModuleDocFragment.PLUGINS)['options']
+    # code), so each option's description must say them.  Read as text: importing the
+    # fragment here would hide it from ansible-core 2.16's plugin loader in later tests.
+    fragment = ast.parse((ROOT / 'plugins' / 'doc_fragments' / 'connection.py').read_text(encoding='utf-8'))
+    texts = {node.targets[0].id: yaml.safe_load(node.value.value)['options'] for node in ast.walk(fragment)
+             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)}
+    documented, plugins = texts['DOCUMENTATION'], texts['PLUGINS']
     assert list(documented) == list(plugins) == list(CONNECTION_ARGUMENT_SPEC)
     for name, option in documented.items():
         text = ' '.join(option['description'])
