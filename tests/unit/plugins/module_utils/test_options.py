@@ -16,8 +16,10 @@ from ansible_collections.dialogtech.api.plugins.module_utils._errors import Dial
 from ansible_collections.dialogtech.api.plugins.module_utils._options import (
     CONNECTION_ARGUMENT_SPEC,
     CONNECTION_DEFAULTS,
+    ConnectionOptions,
     environment_variable,
     from_environment,
+    module_connection,
     require_credentials,
     validate,
 )
@@ -147,3 +149,46 @@ def test_the_doc_fragment_documents_each_options_variable_and_default():
         assert 'E(%s)' % environment_variable(name) in text, name
         if CONNECTION_DEFAULTS[name] is not None:
             assert 'v(%s)' % str(CONNECTION_DEFAULTS[name]).lower().replace('.0', '') in text.lower(), name
+
+
+class FakeModule(object):
+    """The part of AnsibleModule module_connection uses."""
+
+    def __init__(self, **params):
+        self.params = dict(dict.fromkeys(CONNECTION_ARGUMENT_SPEC), number='5559990000', **params)
+        self.no_log_values = set()
+        self.failed = None
+
+    def fail_json(self, **result):
+        self.failed = result
+        raise SystemExit(1)
+
+
+def test_module_connection_takes_every_unset_option_from_the_environment(monkeypatch):
+    for variable, text in ENVIRONMENT.items():
+        monkeypatch.setenv(variable, text)
+    monkeypatch.setenv('HOME', '/home/tester')
+    module = FakeModule(timeout=9.0, validate_certs=True)  # as task options or module_defaults give them
+    options = module_connection(module)
+    assert options == ConnectionOptions('env-access', 'env-secret', 'http://127.0.0.1:9/ibp_api.php', 'POST', 9.0, 7.0,
+                                        0, True, '/home/tester/ca.pem', 1024)
+    # The secret came from the environment, not a parameter: AnsibleModule masks it only so.
+    assert module.no_log_values == {'env-secret'}
+
+
+@pytest.mark.parametrize('environment, message', [
+    ({'DIALOGTECH_ACCESS_KEY': 'k', 'DIALOGTECH_SECRET_ACCESS_KEY': 's', 'DIALOGTECH_TIMEOUT': 'ten'},
+     "DIALOGTECH_TIMEOUT: 'ten' is not a number"),
+    ({'DIALOGTECH_ACCESS_KEY': 'k', 'DIALOGTECH_SECRET_ACCESS_KEY': ''},
+     'secret_access_key is required: set the option secret_access_key, module_defaults or the '
+     'DIALOGTECH_SECRET_ACCESS_KEY environment variable'),
+])
+def test_module_connection_fails_the_module_naming_the_variable(monkeypatch, environment, message):
+    for variable in ENVIRONMENT:
+        monkeypatch.delenv(variable, raising=False)
+    for variable, text in environment.items():
+        monkeypatch.setenv(variable, text)
+    module = FakeModule()
+    with pytest.raises(SystemExit):
+        module_connection(module, changes=[])
+    assert module.failed == {'msg': message, 'changes': []}
