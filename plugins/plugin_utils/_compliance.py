@@ -59,7 +59,7 @@ def normalise_expectations(expected, default_url=None, default_url_regex=None, r
     """
     if not isinstance(expected, (list, tuple)):
         raise ComplianceError("expected numbers must be a list, not %s (%s); in YAML, put each number on a "
-                                 "line of its own starting with '- '" % (_kind(expected), _shown(expected)))
+                              "line of its own starting with '- '" % (_kind(expected), _shown(expected)))
     if default_url is not None and default_url_regex is not None:
         raise ComplianceError('set a default url or a default url_regex, not both')
     default = _match_spec('default_url/default_url_regex', default_url, default_url_regex, require_https)
@@ -78,7 +78,7 @@ def normalise_expectations(expected, default_url=None, default_url_regex=None, r
             first = by_number.setdefault(expectation['number'], (label, expectation))
             if first[1] != expectation:
                 raise ComplianceError('%s: number %s is already expected by %s with a different url, url_regex '
-                                         'or sms_enabled' % (label, expectation['number'], first[0].place()))
+                                      'or sms_enabled' % (label, expectation['number'], first[0].place()))
     # Dicts keep insertion order: the first mention of each number decides its place.
     return [expectation for _label, expectation in by_number.values()]
 
@@ -128,7 +128,7 @@ def _expectation(label, item, default, require_https):
         unknown = sorted(str(key) for key in set(item) - EXPECTATION_KEYS)
         if unknown:
             raise ComplianceError('%s: unknown key(s) %s; allowed: %s'
-                                     % (label, ', '.join(unknown), ', '.join(sorted(EXPECTATION_KEYS))))
+                                  % (label, ', '.join(unknown), ', '.join(sorted(EXPECTATION_KEYS))))
         if item.get('number') is None:
             raise ComplianceError('%s: number is required' % label)
         number, url, url_regex = item['number'], item.get('url'), item.get('url_regex')
@@ -141,7 +141,7 @@ def _expectation(label, item, default, require_https):
         number, url, url_regex, sms_enabled = item, None, None, True
     else:
         raise ComplianceError('%s: an expected number must be a string or a dictionary, not %s'
-                                 % (label, _kind(item)))
+                              % (label, _kind(item)))
     try:
         number = normalize_number(number)
     except ValueError as exc:
@@ -161,14 +161,14 @@ def _match_spec(label, url, url_regex, require_https):
             raise ComplianceError('%s: url %r is not an absolute http:// or https:// URL' % (label, url))
         if require_https and scheme != 'https':
             raise ComplianceError('%s: url %r is not https:// but require_https is true; no number '
-                                     'could pass' % (label, url))
+                                  'could pass' % (label, url))
     if url_regex is not None:
         url_regex = str(url_regex)
         try:
             re.compile(url_regex)
         except re.error as exc:
             raise ComplianceError('%s: url_regex %r is not a valid regular expression: %s'
-                                     % (label, url_regex, exc)) from None
+                                  % (label, url_regex, exc)) from None
     return url, url_regex
 
 
