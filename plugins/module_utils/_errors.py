@@ -15,3 +15,7 @@ class UncertainOutcome(DialogTechError):
 
     Writes are never retried blindly: the caller reads the state back instead.
     """
+
+
+class ApiRefusal(DialogTechError):
+    """The API read the request and refused it (its ``failed`` result): nothing changed."""

@@ -26,7 +26,7 @@ except ImportError:
 else:
     DEFUSEDXML_IMPORT_ERROR = None
 
-from ansible_collections.dialogtech.api.plugins.module_utils._errors import DialogTechError
+from ansible_collections.dialogtech.api.plugins.module_utils._errors import ApiRefusal, DialogTechError
 from ansible_collections.dialogtech.api.plugins.module_utils._redaction import BODY_HEAD_BYTES, excerpt
 
 # A compact record per number: the 100,000-number account must stay within a small
@@ -142,7 +142,7 @@ class _ResponseTarget(object):
             raise _ShapeError('has no <result> element')
         result, description = self.fields['result'], self.fields.get('result_description', '')
         if result.lower() not in _SUCCESS_RESULTS:
-            raise DialogTechError('DialogTech API reported %r: %s' % (result, description or '(no description)'))
+            raise ApiRefusal('DialogTech API reported %r: %s' % (result, description or '(no description)'))
         return ApiResponse(self.numbers, description)
 
 

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import time
+import tracemalloc
 from urllib.parse import quote_plus
 
 from http import HTTPStatus
@@ -18,7 +20,7 @@ from ansible_collections.dialogtech.api.plugins.module_utils._client import fetc
 from ansible_collections.dialogtech.api.plugins.module_utils._errors import DialogTechError, UncertainOutcome
 from ansible_collections.dialogtech.api.plugins.module_utils._response import SmsNumber
 from ansible_collections.dialogtech.api.tests.unit.helpers import (
-    SECRET, SECRET_FORMS, XXE_CANARY, fetch_error, free_port, options, stats,
+    SECRET, SECRET_FORMS, XXE_CANARY, emulator_module, fetch_error, free_port, options, stats,
 )
 
 
@@ -121,11 +123,80 @@ def test_connection_retries_stop_before_total_timeout(sleeps):
     assert sleeps == [0.5]
 
 
+def total_timeout_message(emulator, seconds):
+    return ('DialogTech API at http://127.0.0.1:%d: no complete answer within total_timeout=%g seconds; gave up'
+            % (emulator.server_address[1], seconds))
+
+
 def test_body_still_arriving_at_total_timeout(emulator):
     # The server pauses 3 seconds mid-body, within timeout but past total_timeout.
-    message = fetch_error(options(emulator.api_url, 'fault-slow-body', timeout=10, total_timeout=1))
-    assert message == ('DialogTech API at http://127.0.0.1:%d: gave up reading the response after total_timeout=1 '
-                       'seconds' % emulator.server_address[1])
+    assert fetch_error(options(emulator.api_url, 'fault-slow-body', timeout=10, total_timeout=1)) == \
+        total_timeout_message(emulator, 1)
+
+
+@pytest.mark.parametrize('account', ['fault-drip-headers', 'fault-drip-body'])
+@pytest.mark.parametrize('method', ['GET', 'POST'])
+def test_total_timeout_bounds_an_answer_dripping_a_byte_at_a_time(emulator, account, method):
+    # A byte every 0.2 s restarts any read timeout: headers and body together take over
+    # two minutes, which a deadline checked between reads would wait out.  The promise
+    # (at most timeout past total_timeout) is a correctness bound, with slack for a busy
+    # machine; it is not a measure of speed.
+    opts = options(emulator.api_url, account, http_method=method, timeout=1, total_timeout=1)
+    started = time.monotonic()
+    message = fetch_error(opts)
+    elapsed = time.monotonic() - started
+    assert message == total_timeout_message(emulator, 1)
+    assert elapsed < opts.total_timeout + opts.timeout + 3
+    assert stats(emulator)['requests'] == 1
+
+
+def test_accept_encoding_is_identity(emulator):
+    fetch_numbers(options(emulator.api_url))
+    assert emulator.request_headers[0]['Accept-Encoding'] == 'identity'
+
+
+@pytest.mark.parametrize('account', ['fault-gzip', 'fault-deflate'])
+def test_compressed_answer_sent_anyway_is_inflated(emulator, account):
+    assert len(fetch_numbers(options(emulator.api_url, account)).numbers) == 3
+
+
+def test_unknown_content_encoding_is_refused(emulator):
+    assert fetch_error(options(emulator.api_url, 'fault-brotli')) == (
+        "DialogTech API response is in Content-Encoding 'br', which the collection does not decode (it asks for "
+        "identity); not read")
+
+
+def peak_memory_of(call):
+    """The most memory Python held at once while ``call`` ran (the emulator, which runs in
+    this process, included), and what ``call`` returned or raised."""
+    tracemalloc.start()
+    try:
+        try:
+            outcome = call()
+        except DialogTechError as exc:
+            outcome = exc
+        return tracemalloc.get_traced_memory()[1], outcome
+    finally:
+        tracemalloc.stop()
+
+
+BOMB_BYTES = 256 * 1024 * 1024
+
+
+@pytest.mark.parametrize('account', ['fault-gzip-bomb', 'fault-gzip-bomb-redirect'])
+def test_gzip_bomb_is_inflated_no_further_than_max_response_bytes(emulator, account):
+    # 256 KiB of gzip that inflate to 256 MiB, as the answer or as the body of a redirect
+    # within the origin.  Neither urllib3 before 2.6 (a whole read inflated at once) nor
+    # requests (which reads and decodes a redirect's body) may inflate it.
+    emulator_module.gzip_bomb(BOMB_BYTES)  # made before measuring
+    limit = 4 * 1024 * 1024
+    peak, outcome = peak_memory_of(lambda: fetch_numbers(options(emulator.api_url, account, max_response_bytes=limit)))
+    if account == 'fault-gzip-bomb':
+        assert str(outcome) == 'DialogTech API response exceeds max_response_bytes=4194304; stopped reading it'
+    else:
+        # The redirect's body is never read; the redirected request gets the numbers.
+        assert len(outcome.numbers) == 3 and stats(emulator)['requests'] == 2
+    assert peak < 2 * limit, 'held %d bytes at once' % peak
 
 
 @pytest.mark.parametrize('account', ['fault-slow-headers', 'fault-slow-body'])
