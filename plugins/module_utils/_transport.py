@@ -26,6 +26,7 @@ try:
         ConnectTimeoutError,
         InsecureRequestWarning,
         InvalidHeader,
+        LocationValueError,
         ProtocolError,
         ReadTimeoutError,
         SSLError,
@@ -70,6 +71,8 @@ _INFLATED_CODINGS = frozenset(('gzip', 'x-gzip', 'deflate'))
 # zlib's window size plus 32: either header, gzip or zlib, is recognised.
 _GZIP_OR_ZLIB = zlib.MAX_WBITS | 32
 _DEFAULT_PORTS = {'http': 80, 'https': 443}
+# A header is Latin-1 text: str.isdigit() would take '²', which int() refuses.
+_DIGITS = re.compile(r'[0-9]+\Z')
 
 
 class GaveUp(DialogTechError):
@@ -91,6 +94,10 @@ def send(options, parameters, parser, idempotent=True):
         warnings.simplefilter('ignore', InsecureRequestWarning)
         try:
             return _exchange(session, options, parameters, parser, idempotent)
+        except LocationValueError as exc:
+            # urllib3's, for a proxy URL it cannot parse (a 64-character DNS label), which
+            # requests lets through: before anything was sent.
+            raise requests.exceptions.InvalidURL(exc)
         except (RequestException, DialogTechError) as exc:
             if not watchdog.expired:
                 raise
@@ -166,7 +173,7 @@ def _check_status(response, options, idempotent):
 
 def _read_body(response, options, parser):
     declared = response.headers.get('Content-Length', '')
-    if declared.isdigit() and int(declared) > options.max_response_bytes:
+    if _DIGITS.match(declared) and int(declared) > options.max_response_bytes:
         raise DialogTechError('DialogTech API response of %s bytes exceeds max_response_bytes=%d; not read'
                               % (declared, options.max_response_bytes))
     for chunk in _body_chunks(response, options.max_response_bytes, CHUNK_BYTES):
@@ -252,11 +259,12 @@ def describe_request_error(exc, options, idempotent=True):
 def may_have_been_received(exc):
     """Whether the server may have got the request an exception of requests ended.
 
-    Only a failure to connect (refused, unresolvable, connect timeout, TLS handshake,
-    proxy) proves it was not sent.
+    Only a URL that cannot be used (api_url's or a proxy's) or a failure to connect
+    (refused, unresolvable, connect timeout, TLS handshake, proxy) proves it was not sent.
     """
-    if isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError,
-                        requests.exceptions.ProxyError)):
+    if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
+                        requests.exceptions.MissingSchema, requests.exceptions.ConnectTimeout,
+                        requests.exceptions.SSLError, requests.exceptions.ProxyError)):
         return False
     if isinstance(exc, requests.ConnectionError) and not isinstance(exc, requests.exceptions.ChunkedEncodingError):
         return _is_read_timeout(exc) or _is_closed_before_answer(exc)
@@ -436,20 +444,17 @@ class _WatchedConnection(object):
         return watchdog.watch(sock) if watchdog else sock
 
 
-class _WatchedHTTPConnection(_WatchedConnection, HTTPConnection):
-    pass
-
-
-class _WatchedHTTPSConnection(_WatchedConnection, HTTPSConnection):
-    pass
+def _watched(connection_class):
+    # Under urllib3's own name, which its error texts show ("HTTPConnection(host=...)").
+    return type(connection_class.__name__, (_WatchedConnection, connection_class), {})
 
 
 class _WatchedHTTPConnectionPool(HTTPConnectionPool):
-    ConnectionCls = _WatchedHTTPConnection
+    ConnectionCls = _watched(HTTPConnection)
 
 
 class _WatchedHTTPSConnectionPool(HTTPSConnectionPool):
-    ConnectionCls = _WatchedHTTPSConnection
+    ConnectionCls = _watched(HTTPSConnection)
 
 
 class _WatchedAdapter(_AdapterBase):

@@ -182,7 +182,7 @@ def main():
             except ValueError as exc:
                 # The option is a list of str: an unquoted number that YAML read as octal
                 # arrives here as its decimal digits.
-                module.fail_json(msg='numbers: %s%s' % (exc, octal_hint(number) if number.isdigit() else ''))
+                module.fail_json(msg='numbers: %s%s' % (exc, octal_hint(number)))
 
     try:
         result = fetch_numbers(connection_options(module.params))

@@ -324,6 +324,34 @@ def test_proxy_from_environment(emulator, monkeypatch):
     assert emulator.request_lines == ['POST http://dialogtech.invalid/ibp_api.php HTTP/1.1']
 
 
+@pytest.mark.parametrize('write', [False, True])
+def test_a_proxy_url_the_library_cannot_parse_is_a_one_line_error_before_sending(emulator, monkeypatch, write):
+    proxy = 'http://%s.example.com:3128' % ('a' * 64)
+    for name in ('NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy'):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv('HTTP_PROXY', proxy)
+    monkeypatch.setenv('http_proxy', proxy)
+    opts = options(emulator.api_url)
+    with pytest.raises(DialogTechError) as caught:
+        _client._call(opts, {'action': 'sms.get_numbers'}, idempotent=not write)
+    assert str(caught.value) == ("request to DialogTech API at http://127.0.0.1:%d failed: Failed to parse: '%s', "
+                                 "label empty or too long" % (emulator.server_address[1], proxy[7:-5]))
+    assert not isinstance(caught.value, UncertainOutcome)
+    assert stats(emulator)['requests'] == 0
+
+
+def test_a_content_length_of_other_digits_is_not_a_size(emulator, monkeypatch):
+    # Latin-1 header text: '\u00b2' passes str.isdigit(), and int() refuses it.
+    real = _transport._request
+
+    def superscript_length(*args):
+        response = real(*args)
+        response.headers['Content-Length'] = '\u00b2'
+        return response
+    monkeypatch.setattr(_transport, '_request', superscript_length)
+    assert len(fetch_numbers(options(emulator.api_url)).numbers) == 3
+
+
 @pytest.mark.parametrize('validate_certs, private_ca, verified_with', [
     (True, False, True), (True, True, 'ca_path'), (False, False, False), (False, True, False),
 ])
