@@ -159,7 +159,10 @@ def _request(session, options, parameters):
 def _check_status(response, options, idempotent):
     if response.status_code == 200:
         return
-    head = next(_body_chunks(response, BODY_HEAD_BYTES, BODY_HEAD_BYTES), b'')
+    try:
+        head = next(_body_chunks(response, BODY_HEAD_BYTES, BODY_HEAD_BYTES), b'')
+    except DialogTechError:  # in a content coding not decoded, or corrupt: the status says enough
+        head = b''
     body = excerpt(head, options.secret_access_key)
     retried = ''
     if response.status_code in (RETRY_STATUSES if idempotent else WRITE_RETRY_STATUSES):

@@ -400,15 +400,16 @@ def fault_drip(handler, account, fault, query):
 
 
 def fault_compressed(handler, account, fault, query):
-    """``{"kind": "compressed", "coding": "gzip"}``: the success answer compressed with
-    ``gzip`` or ``deflate`` (zlib), whatever the request's Accept-Encoding; any other
-    coding (``br``) only labels the plain body, for a client that must refuse it."""
+    """``{"kind": "compressed", "coding": "gzip", "status": 200}``: the success answer
+    compressed with ``gzip`` or ``deflate`` (zlib), whatever the request's Accept-Encoding;
+    any other coding (``br``) only labels the plain body, for a client that must refuse it.
+    With another ``status``, the same body comes as that HTTP error."""
     body = handler.emulator.body_for(account)
     coding = fault['coding']
     if coding in ('gzip', 'deflate'):
         compressor = zlib.compressobj(6, zlib.DEFLATED, (16 if coding == 'gzip' else 0) + zlib.MAX_WBITS)
         body = compressor.compress(body) + compressor.flush()
-    handler.send_body(body, headers=[('Content-Encoding', coding)])
+    handler.send_body(body, status=int(fault.get('status', 200)), headers=[('Content-Encoding', coding)])
 
 
 _GZIP_BOMBS = {}

@@ -398,6 +398,13 @@ def test_write_answered_500_may_have_taken_effect(emulator, sleeps):
     assert stats(emulator)['requests'] == 1
 
 
+def test_write_answered_500_in_a_coding_not_decoded_is_still_uncertain(emulator, sleeps):
+    error = write_error(options(emulator.api_url, 'fault-http-500-brotli'))
+    assert isinstance(error, UncertainOutcome)
+    assert str(error) == ('DialogTech API at http://127.0.0.1:%d answered HTTP 500 Internal Server Error; body starts: '
+                          '(empty)' % emulator.server_address[1])
+
+
 def test_write_that_could_not_connect_is_retried_and_certain(sleeps):
     error = write_error(options('http://127.0.0.1:%d/ibp_api.php' % free_port(), retries=1))
     assert not isinstance(error, UncertainOutcome) and 'could not connect' in str(error)
