@@ -337,6 +337,9 @@ def test_a_proxy_url_the_library_cannot_parse_is_a_one_line_error_before_sending
     assert str(caught.value) == ("request to DialogTech API at http://127.0.0.1:%d failed: Failed to parse: '%s', "
                                  "label empty or too long" % (emulator.server_address[1], proxy[7:-5]))
     assert not isinstance(caught.value, UncertainOutcome)
+    assert caught.value.__cause__ is None and caught.value.__context__ is None
+    for form in SECRET_FORMS:
+        assert form not in str(caught.value)
     assert stats(emulator)['requests'] == 0
 
 
@@ -370,6 +373,8 @@ def write_error(opts):
     with pytest.raises(DialogTechError) as caught:
         _client._call(opts, {'action': 'sms.get_numbers'}, idempotent=False)
     assert caught.value.__cause__ is None and caught.value.__context__ is None
+    for form in SECRET_FORMS:
+        assert form not in str(caught.value)
     return caught.value
 
 
