@@ -188,8 +188,8 @@ def _body_chunks(response, limit, chunk_bytes):
     """The body, decoded, in chunks of at most ``chunk_bytes``; DialogTechError once more
     than ``limit`` bytes arrive or would be inflated.
 
-    urllib3 is asked for the bytes as sent (decode_content=False) and its exceptions are
-    turned into those requests' own reading raises, for ``describe_request_error``.
+    urllib3 is asked for the bytes as sent (decode_content=False); its exceptions become
+    the ones requests raises when it reads a body, for ``describe_request_error``.
     """
     coding = response.headers.get('Content-Encoding', _IDENTITY).strip().lower() or _IDENTITY
     if coding != _IDENTITY and coding not in _INFLATED_CODINGS:
