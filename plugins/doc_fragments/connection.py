@@ -49,9 +49,11 @@ options:
     type: float
   total_timeout:
     description:
-      - Upper bound in seconds on the whole call, retries and their waits included.
-        No wait for a retry begins that would end after it, and reading the response
-        stops once it has passed; an attempt under way can still take up to O(timeout).
+      - Upper bound in seconds on the whole call, from connecting to the last byte of
+        the answer, headers, retries and their waits included. No wait for a retry
+        begins that would end after it, and at the deadline the connection is closed
+        whatever the server is sending (a server dripping a byte at a time included);
+        only a connection attempt under way can take up to O(timeout) longer.
       - If not set, the E(DIALOGTECH_TOTAL_TIMEOUT) environment variable is used, else V(120).
     type: float
   retries:
@@ -64,8 +66,9 @@ options:
         retried.
       - A write (the M(dialogtech.api.dialogtech_sms_number) module) is retried only when
         the request cannot have reached the API (a refused or failed connection, or an HTTP
-        429 or 503 answer). After a timeout, a connection closed before the answer or another
-        5xx answer, the module reads the number back instead of sending the write again.
+        429 or 503 answer). After a timeout, a connection closed before the answer, another
+        5xx answer or an HTTP 200 whose body cannot be read, the module reads the number
+        back instead of sending the write again.
       - If not set, the E(DIALOGTECH_RETRIES) environment variable is used, else V(3).
     type: int
   validate_certs:
@@ -88,6 +91,9 @@ options:
     description:
       - Largest response body accepted, in bytes; the download stops as soon as it is
         passed. About 100 bytes per number, so the default fits over 600,000 numbers.
+      - The collection asks for an uncompressed answer. One compressed anyway (C(gzip) or
+        C(deflate)) is decompressed a piece at a time and held to this limit after
+        decompression too; other content codings are refused.
       - If not set, the E(DIALOGTECH_MAX_RESPONSE_BYTES) environment variable is used,
         else V(67108864) (64 MiB).
     type: int
@@ -103,7 +109,7 @@ notes:
     or their lower-case forms, where the call runs (the controller for lookups).
   - A redirect is followed only within the origin (scheme, host and port) of O(api_url);
     one elsewhere, or from V(https://) to V(http://), fails the call rather than send
-    the credentials there.
+    the credentials there. The body of a redirect is never read.
   - Failures and what to do about them are described in C(docs/troubleshooting.md).
 requirements:
   - requests

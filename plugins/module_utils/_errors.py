@@ -25,3 +25,10 @@ class UncertainOutcome(DialogTechError):
 
     Writes are never retried blindly: the caller reads the state back instead.
     """
+
+
+class ApiRefusal(DialogTechError):
+    """The API read the request and refused it (its ``failed`` result): nothing changed."""
+
+    def __init__(self, message):
+        super(ApiRefusal, self).__init__(message, definite=True)

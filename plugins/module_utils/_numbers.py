@@ -12,6 +12,9 @@ from __future__ import annotations
 import re
 
 _NUMBER_SEPARATORS = re.compile(r'[\s().\-]+')
+# [0-9], not \d or str.isdigit(): those take any script's digits (full-width, Arabic-Indic)
+# and superscripts too, which the API does not and int() does not all read.
+_DIGITS = re.compile(r'[0-9]+\Z')
 
 
 def normalize_number(value):
@@ -27,7 +30,7 @@ def normalize_number(value):
         compact = compact[2:]
     elif len(compact) == 11 and compact.startswith('1'):
         compact = compact[1:]
-    if len(compact) != 10 or not compact.isdigit():
+    if len(compact) != 10 or not _DIGITS.match(compact):
         raise ValueError('%r is not a 10-digit US phone number%s'
                          % (text, octal_hint(value) if isinstance(value, int) and not isinstance(value, bool) else ''))
     return compact
@@ -40,7 +43,7 @@ def normalize_option_number(value):
     try:
         return normalize_number(value)
     except ValueError as exc:
-        raise ValueError('%s%s' % (exc, octal_hint(value) if value.isdigit() else '')) from None
+        raise ValueError('%s%s' % (exc, octal_hint(value))) from None
 
 
 def by_number(records):
@@ -69,8 +72,11 @@ def octal_hint(number):
     """YAML 1.1 reads an unquoted 0551234567 as the octal number 94714231, so the number an
     error shows is not the one the user wrote: name the one they probably did.
 
-    ``number`` is the int YAML made, or its digits when a module's str option converted it.
+    ``number`` is the int YAML made, or its digits when a module's str option converted it;
+    anything else gets no hint.
     """
+    if not _DIGITS.match(str(number)):
+        return ''
     written = '0%o' % int(number)
     if len(written) != 10:
         return ''

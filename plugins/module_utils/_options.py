@@ -18,7 +18,9 @@ up, and ansible-core's own conversion errors name the option, not the variable.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections import namedtuple
 from urllib.parse import urlsplit
 
@@ -183,12 +185,34 @@ def connection_options(values):
     return ConnectionOptions(**{name: values[name] for name in ConnectionOptions._fields})
 
 
+# A DNS label as urllib3 takes it (underscores too, which some internal names have).
+_HOST_LABEL = re.compile(r'[A-Za-z0-9_-]{1,63}\Z')
+
+
 def is_http_url(url):
-    """Whether ``url`` is an absolute http:// or https:// URL with a host (and a valid port)."""
+    """Whether ``url`` is an absolute http:// or https:// URL with a valid host (and port)."""
     try:
         parts = urlsplit(url)
-        return parts.scheme in ('http', 'https') and bool(parts.hostname) and (parts.port or 0) >= 0
+        return parts.scheme in ('http', 'https') and _is_host(parts.hostname) and (parts.port or 0) >= 0
     except ValueError:  # an unclosed IPv6 bracket, a port that is not a number
+        return False
+
+
+def _is_host(host):
+    """Whether ``host`` is an IP address or a DNS name whose labels, IDNA-encoded, are 1 to 63
+    letters, digits, hyphens or underscores: what the HTTP library can connect to, checked
+    here so that nothing else fails with the library's own words (a 64-character label)."""
+    if not host:
+        return False
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    try:
+        name = host[:-1] if host.endswith('.') else host  # a fully qualified name's final dot
+        return all(_HOST_LABEL.match(label) for label in name.encode('idna').decode('ascii').split('.'))
+    except UnicodeError:  # a label too long or empty, or a character IDNA has no form for
         return False
 
 

@@ -27,7 +27,7 @@ except ImportError:
 else:
     DEFUSEDXML_IMPORT_ERROR = None
 
-from ansible_collections.dialogtech.api.plugins.module_utils._errors import DialogTechError
+from ansible_collections.dialogtech.api.plugins.module_utils._errors import ApiRefusal, DialogTechError
 from ansible_collections.dialogtech.api.plugins.module_utils._redaction import BODY_HEAD_BYTES, excerpt
 
 # A compact record per number: the 100,000-number account must stay within a small
@@ -40,12 +40,28 @@ _new_tuple = tuple.__new__
 
 _SMS_ENABLED_VALUES = {'1': True, 'true': True, 'yes': True, '0': False, 'false': False, 'no': False}
 _SUCCESS_RESULTS = ('', 'success')
-_HTML_START = re.compile(br'\s*(<!--.*?-->\s*)*<(!doctype\s+html|html)[\s>]', re.IGNORECASE | re.DOTALL)
+_WHITESPACE = re.compile(br'\s*')
+_HTML_TAG = re.compile(br'<(?:!doctype\s+html|html)[\s>]', re.IGNORECASE)
 _DECLARED_ENCODING = re.compile(br'^\s*<\?xml[^>]*encoding\s*=\s*["\']([A-Za-z0-9._-]+)')
 
 
 def as_dicts(numbers):
     return [number._asdict() for number in numbers]
+
+
+def _starts_as_html(head):
+    """Whether ``head`` starts, after whitespace and comments, with an HTML doctype or <html>.
+
+    A loop, not one regular expression: ``(<!--.*?-->\\s*)*`` backtracks exponentially on
+    a run of comments that is not followed by HTML, which any server could send.
+    """
+    position = _WHITESPACE.match(head).end()
+    while head.startswith(b'<!--', position):
+        end = head.find(b'-->', position + 4)
+        if end < 0:
+            return False
+        position = _WHITESPACE.match(head, end + 3).end()
+    return _HTML_TAG.match(head, position) is not None
 
 
 class _RootReached(Exception):
@@ -137,8 +153,7 @@ def _response_target():
             raise _ShapeError('has no <result> element')
         result, description = fields['result'], fields.get('result_description', '')
         if result.lower() not in _SUCCESS_RESULTS:
-            raise DialogTechError('DialogTech API reported %r: %s' % (result, description or '(no description)'),
-                                  definite=True)
+            raise ApiRefusal('DialogTech API reported %r: %s' % (result, description or '(no description)'))
         return ApiResponse(numbers, description)
 
     return SimpleNamespace(start=start, end=end, data=text.append, close=close)
@@ -243,7 +258,7 @@ class ResponseParser(object):
     def _malformed(self, problem):
         # An HTML page (a login form, a proxy's or load balancer's error page) is the
         # usual malformed answer; the XML parser's complaint about it would only confuse.
-        if _HTML_START.match(self._head):
+        if _starts_as_html(self._head):
             problem = "is an HTML page, not the API's XML (a login, maintenance or proxy page?)"
         return self._error(problem)
 

@@ -7,28 +7,44 @@ and error messages that never carry the URL (it holds the secret with GET)."""
 from __future__ import annotations
 
 import re
+import socket
+import threading
 import time
 import traceback
 import warnings
+import zlib
 from urllib.parse import urljoin, urlsplit
 
 try:
     import requests
     from requests.adapters import HTTPAdapter
-    from urllib3.exceptions import InsecureRequestWarning, InvalidHeader, ProtocolError, ReadTimeoutError
+    from requests.utils import requote_uri
+    from urllib3 import poolmanager
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+    from urllib3.exceptions import (
+        ConnectTimeoutError,
+        InsecureRequestWarning,
+        InvalidHeader,
+        LocationValueError,
+        ProtocolError,
+        ReadTimeoutError,
+        SSLError,
+    )
     from urllib3.util.retry import Retry
 except ImportError:
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
-    _SessionBase = _RetryBase = object
+    _SessionBase = _RetryBase = _AdapterBase = object
+    HTTPConnection = HTTPSConnection = HTTPConnectionPool = HTTPSConnectionPool = object
     # Catches nothing: without requests no request is made (adapters check
     # REQUESTS_IMPORT_ERROR first), so none of its exceptions can arise.
     RequestException = ()
 else:
     REQUESTS_IMPORT_ERROR = None
-    _SessionBase, _RetryBase = requests.Session, Retry
+    _SessionBase, _RetryBase, _AdapterBase = requests.Session, Retry, HTTPAdapter
     RequestException = requests.RequestException
 
-from ansible_collections.dialogtech.api.plugins.module_utils._errors import DialogTechError, UncertainOutcome
+from ansible_collections.dialogtech.api.plugins.module_utils._errors import ApiRefusal, DialogTechError, UncertainOutcome
 from ansible_collections.dialogtech.api.plugins.module_utils._redaction import (
     BODY_HEAD_BYTES,
     excerpt,
@@ -45,7 +61,18 @@ WRITE_RETRY_STATUSES = frozenset((429, 503))
 RETRY_AFTER_CAP = 30.0
 BACKOFF_FACTOR = 0.5
 CHUNK_BYTES = 64 * 1024
+# requests' default: a server that sends a client round in circles is broken, not slow.
+MAX_REDIRECTS = 30
+# Asked for, and the only coding taken as is.  A server or proxy may compress anyway: gzip
+# and deflate are inflated here, a chunk at a time up to max_response_bytes, never by
+# urllib3 (whose releases before 2.6 inflate a whole read at once: a gzip bomb).
+_IDENTITY = 'identity'
+_INFLATED_CODINGS = frozenset(('gzip', 'x-gzip', 'deflate'))
+# zlib's window size plus 32: either header, gzip or zlib, is recognised.
+_GZIP_OR_ZLIB = zlib.MAX_WBITS | 32
 _DEFAULT_PORTS = {'http': 80, 'https': 443}
+# A header is Latin-1 text: str.isdigit() would take '²', which int() refuses.
+_DIGITS = re.compile(r'[0-9]+\Z')
 
 
 class GaveUp(DialogTechError):
@@ -60,25 +87,83 @@ def send(options, parameters, parser, idempotent=True):
     Exceptions of requests are left to ``describe_request_error``.
     """
     deadline = time.monotonic() + options.total_timeout
-    with _session(options, deadline, idempotent) as session, warnings.catch_warnings():
+    with _Watchdog(deadline) as watchdog, _session(options, deadline, idempotent) as session, \
+            warnings.catch_warnings():
         # validate_certs=false is the user's explicit choice; urllib3's warning on every
         # request would only repeat it.
         warnings.simplefilter('ignore', InsecureRequestWarning)
+        try:
+            return _exchange(session, options, parameters, parser, idempotent)
+        except LocationValueError as exc:
+            # urllib3's, for a proxy URL it cannot parse (a 64-character DNS label), which
+            # requests lets through: before anything was sent.
+            raise requests.exceptions.InvalidURL(exc)
+        except (RequestException, DialogTechError) as exc:
+            if not watchdog.expired:
+                raise
+            # Whatever broke, it broke because the watchdog cut the connection.
+            sent = not isinstance(exc, (GaveUp, requests.exceptions.ConnectTimeout))
+    message = ('DialogTech API at %s: no complete answer within total_timeout=%g seconds; gave up'
+               % (origin(options.api_url), options.total_timeout))
+    if sent and not idempotent:
+        raise UncertainOutcome(message)
+    raise DialogTechError(message)
+
+
+def _exchange(session, options, parameters, parser, idempotent):
+    response = _request(session, options, parameters)
+    with response:
+        _check_status(response, options, idempotent)
+        try:
+            return _read_body(response, options, parser)
+        except ApiRefusal:
+            raise
+        except DialogTechError as exc:
+            if idempotent:
+                raise
+            # A 200 proves the write arrived; an answer that cannot be read says nothing
+            # about whether it took effect.
+            message = str(exc)
+        except RequestException as exc:
+            if idempotent:
+                raise
+            message = describe_request_error(exc, options, idempotent)
+    raise UncertainOutcome(message)
+
+
+def _request(session, options, parameters):
+    """The response to the request, redirects within the origin followed.
+
+    Followed here, not by requests, which reads and decodes the body of every redirect
+    it follows: a redirect's body is never read at all.
+    """
+    method, url = options.http_method, options.api_url
+    params, data = (parameters, None) if method == 'GET' else (None, parameters)
+    for _redirect in range(MAX_REDIRECTS + 1):
         response = session.request(
-            options.http_method, options.api_url,
-            params=parameters if options.http_method == 'GET' else None,
-            data=parameters if options.http_method == 'POST' else None,
+            method, url, params=params, data=data, headers={'Accept-Encoding': _IDENTITY},
             timeout=options.timeout, verify=(options.ca_path or True) if options.validate_certs else False,
-            stream=True)
-        with response:
-            _check_status(response, options, idempotent)
-            return _read_body(response, options, deadline, parser)
+            stream=True, allow_redirects=False)
+        target = session.get_redirect_target(response)
+        if not target:
+            return response
+        response.close()
+        # The target carries the query the server chose; as browsers (and requests) do,
+        # a POST answered 301, 302 or 303 is repeated as a GET, its form dropped.
+        url, params = requote_uri(urljoin(response.url, target)), None
+        if response.status_code in (301, 302, 303) and method == 'POST':
+            method, data = 'GET', None
+    raise requests.TooManyRedirects('Exceeded %d redirects.' % MAX_REDIRECTS)
 
 
 def _check_status(response, options, idempotent):
     if response.status_code == 200:
         return
-    body = excerpt(next(response.iter_content(BODY_HEAD_BYTES), b''), options.secret_access_key)
+    try:
+        head = next(_body_chunks(response, BODY_HEAD_BYTES, BODY_HEAD_BYTES), b'')
+    except DialogTechError:  # in a content coding not decoded, or corrupt: the status says enough
+        head = b''
+    body = excerpt(head, options.secret_access_key)
     retried = ''
     if response.status_code in (RETRY_STATUSES if idempotent else WRITE_RETRY_STATUSES):
         retried = ' (after %d retries)' % options.retries
@@ -91,22 +176,63 @@ def _check_status(response, options, idempotent):
     raise DialogTechError(message, definite=definite)
 
 
-def _read_body(response, options, deadline, parser):
+def _read_body(response, options, parser):
     declared = response.headers.get('Content-Length', '')
-    if declared.isdigit() and int(declared) > options.max_response_bytes:
+    if _DIGITS.match(declared) and int(declared) > options.max_response_bytes:
         raise DialogTechError('DialogTech API response of %s bytes exceeds max_response_bytes=%d; not read'
                               % (declared, options.max_response_bytes))
-    received = 0
-    for chunk in response.iter_content(CHUNK_BYTES):
-        received += len(chunk)
-        if received > options.max_response_bytes:
-            raise DialogTechError('DialogTech API response exceeds max_response_bytes=%d; stopped reading it'
-                                  % options.max_response_bytes)
-        if time.monotonic() > deadline:
-            raise DialogTechError('DialogTech API at %s: gave up reading the response after '
-                                  'total_timeout=%g seconds' % (origin(options.api_url), options.total_timeout))
+    for chunk in _body_chunks(response, options.max_response_bytes, CHUNK_BYTES):
         parser.feed(chunk)
     return parser.close()
+
+
+def _body_chunks(response, limit, chunk_bytes):
+    """The body, decoded, in chunks of at most ``chunk_bytes``; DialogTechError once more
+    than ``limit`` bytes arrive or would be inflated.
+
+    urllib3 is asked for the bytes as sent (decode_content=False); its exceptions become
+    the ones requests raises when it reads a body, for ``describe_request_error``.
+    """
+    coding = response.headers.get('Content-Encoding', _IDENTITY).strip().lower() or _IDENTITY
+    if coding != _IDENTITY and coding not in _INFLATED_CODINGS:
+        raise DialogTechError('DialogTech API response is in Content-Encoding %r, which the collection does '
+                              'not decode (it asks for identity); not read' % coding)
+    inflater = zlib.decompressobj(_GZIP_OR_ZLIB) if coding in _INFLATED_CODINGS else None
+    received = decoded = 0
+    try:
+        for raw in response.raw.stream(chunk_bytes, decode_content=False):
+            received += len(raw)
+            for chunk in _inflated(inflater, raw, chunk_bytes) if inflater else (raw,):
+                decoded += len(chunk)
+                if max(received, decoded) > limit:
+                    raise DialogTechError('DialogTech API response exceeds max_response_bytes=%d; stopped '
+                                          'reading it' % limit)
+                yield chunk
+    except zlib.error as exc:
+        raise DialogTechError('DialogTech API response in Content-Encoding %r could not be decompressed: %s'
+                              % (coding, exc))
+    except ProtocolError as exc:
+        raise requests.exceptions.ChunkedEncodingError(exc)
+    except ReadTimeoutError as exc:
+        raise requests.ConnectionError(exc)
+    except SSLError as exc:
+        raise requests.exceptions.SSLError(exc)
+
+
+def _inflated(inflater, data, chunk_bytes):
+    """What ``data`` inflates to, at most ``chunk_bytes`` at a time however much that is.
+
+    Bytes after the end of the compressed stream are left unread: should they be the
+    rest of the document, the parser finds it cut short.
+    """
+    while not inflater.eof:
+        chunk = inflater.decompress(data, chunk_bytes)
+        data = inflater.unconsumed_tail
+        if chunk:
+            yield chunk
+        # A full chunk may leave output pending in zlib with no input left to give it.
+        if not data and len(chunk) < chunk_bytes:
+            return
 
 
 def describe_request_error(exc, options, idempotent=True):
@@ -138,11 +264,12 @@ def describe_request_error(exc, options, idempotent=True):
 def may_have_been_received(exc):
     """Whether the server may have got the request an exception of requests ended.
 
-    Only a failure to connect (refused, unresolvable, connect timeout, TLS handshake,
-    proxy) proves it was not sent.
+    Only a URL that cannot be used (api_url's or a proxy's) or a failure to connect
+    (refused, unresolvable, connect timeout, TLS handshake, proxy) proves it was not sent.
     """
-    if isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError,
-                        requests.exceptions.ProxyError)):
+    if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
+                        requests.exceptions.MissingSchema, requests.exceptions.ConnectTimeout,
+                        requests.exceptions.SSLError, requests.exceptions.ProxyError)):
         return False
     if isinstance(exc, requests.ConnectionError) and not isinstance(exc, requests.exceptions.ChunkedEncodingError):
         return _is_read_timeout(exc) or _is_closed_before_answer(exc)
@@ -238,7 +365,8 @@ class _BoundedRetry(_RetryBase):
 
 
 class _SameOriginSession(_SessionBase):
-    """A session that follows redirects only within the API's own origin.
+    """A session that follows redirects only within the API's own origin (``_request``
+    follows them, with this session's ``get_redirect_target``).
 
     A redirect elsewhere, or from https to http, would hand the credentials (in the
     query string or a re-sent form body) to a party the user never configured.
@@ -252,6 +380,104 @@ class _SameOriginSession(_SessionBase):
                                   % (origin(resp.url), origin(urljoin(resp.url, target)), resp.status_code))
         return target
 
+    def resolve_redirects(self, *args, **kwargs):
+        """Nothing: ``_request`` follows redirects.  requests would read and decode each
+        redirect's body here, even with allow_redirects=False (to offer Response.next)."""
+        return iter(())
+
+
+_WATCHDOG = threading.local()
+
+
+class _Watchdog(object):
+    """Ends the request at its deadline, whatever the server sends and however slowly.
+
+    A per-read timeout is restarted by every byte, so a server dripping its headers or
+    body could hold the request for ever.  At the deadline this shuts down every socket
+    the request opened, which ends a read blocked anywhere (TLS handshake, headers,
+    body) at once; a connection attempted after it is refused as a connect timeout,
+    since nothing was sent on it.  The sockets are watched through duplicates of their
+    descriptors, which TLS wrapping leaves open.
+    """
+
+    def __init__(self, deadline):
+        self.expired = False
+        self._lock = threading.Lock()
+        self._sockets = []
+        self._timer = threading.Timer(max(deadline - time.monotonic(), 0), self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self):
+        _WATCHDOG.current = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._timer.cancel()
+        _WATCHDOG.current = None
+        with self._lock:
+            for sock in self._sockets:
+                sock.close()
+            del self._sockets[:]
+
+    def watch(self, sock):
+        with self._lock:
+            if self.expired:
+                sock.close()
+                # Never shown: send() sees the watchdog expired and says so itself.
+                raise ConnectTimeoutError()
+            self._sockets.append(sock.dup())
+        return sock
+
+    def _expire(self):
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:  # already closed by the other end
+                    pass
+
+
+class _WatchedConnection(object):
+    """Mixed into urllib3's connection classes: each new socket goes to the watchdog of the
+    request in progress on this thread (requests makes it in the caller's thread)."""
+
+    def _new_conn(self):
+        sock = super(_WatchedConnection, self)._new_conn()
+        watchdog = getattr(_WATCHDOG, 'current', None)
+        return watchdog.watch(sock) if watchdog else sock
+
+
+def _watched(connection_class):
+    # Under urllib3's own name, which its error texts show ("HTTPConnection(host=...)").
+    return type(connection_class.__name__, (_WatchedConnection, connection_class), {})
+
+
+class _WatchedHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = _watched(HTTPConnection)
+
+
+class _WatchedHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = _watched(HTTPSConnection)
+
+
+class _WatchedAdapter(_AdapterBase):
+    """HTTPAdapter whose connections the watchdog sees, directly or through an HTTP(S) proxy
+    (a SOCKS proxy's connections are its own classes, left as they are)."""
+
+    _POOLS = {'http': _WatchedHTTPConnectionPool, 'https': _WatchedHTTPSConnectionPool}
+
+    def init_poolmanager(self, *args, **kwargs):
+        super(_WatchedAdapter, self).init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = self._POOLS
+
+    def proxy_manager_for(self, proxy, **proxy_kwargs):
+        manager = super(_WatchedAdapter, self).proxy_manager_for(proxy, **proxy_kwargs)
+        if manager.pool_classes_by_scheme is poolmanager.pool_classes_by_scheme:
+            manager.pool_classes_by_scheme = self._POOLS
+        return manager
+
 
 def _session(options, deadline, idempotent):
     redact_library_logs()
@@ -264,7 +490,7 @@ def _session(options, deadline, idempotent):
         backoff_factor=BACKOFF_FACTOR, respect_retry_after_header=True, raise_on_status=False)
     retry.deadline, retry.total_timeout, retry.idempotent = deadline, options.total_timeout, idempotent
     session = _SameOriginSession()
-    adapter = HTTPAdapter(max_retries=retry)
+    adapter = _WatchedAdapter(max_retries=retry)
     session.mount('http://', adapter)
     session.mount('https://', adapter)
     return session

@@ -85,8 +85,8 @@ attributes:
     description: Set the connection options once with C(module_defaults) for C(group/dialogtech.api.dialogtech).
 notes:
   - A write is never retried once the API may have received it (a timeout while waiting
-    for the answer, a connection closed after sending, an HTTP 5xx other than 503);
-    writing twice is not safe to assume harmless. The module reads the account instead,
+    for the answer, a connection closed after sending, an HTTP 5xx other than 503, an
+    HTTP 200 whose body cannot be read); writing twice is not safe to assume harmless. The module reads the account instead,
     succeeds with a warning if it shows the wanted state, and fails otherwise.
   - If a write fails, the task fails at once, listing in RV(changes) the writes made
     before it; rerun it once the cause is fixed.

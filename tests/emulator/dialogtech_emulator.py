@@ -39,6 +39,7 @@ import ssl
 import sys
 import threading
 import time
+import zlib
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -371,16 +372,88 @@ def fault_lost_answer(handler, account, fault, query):
     """``{"kind": "lost_answer", "status": 502, "applied": true}``: reads are answered; a
     write is applied (or, with ``"applied": false``, not) and then answered with HTTP
     ``status`` (or, with ``"status": "drop"``, a connection closed without an answer): a
-    gateway that lost the backend's answer, so the client cannot know what happened."""
+    gateway that lost the backend's answer, so the client cannot know what happened.
+    With ``"answer": {another fault}`` instead of ``status``, that fault answers the write
+    (an HTTP 200 whose body cannot be read: an HTML page, cut XML, a drip, a gzip bomb)."""
     param = last_values(query)
     if param['action'] not in WRITE_ACTIONS:
         return handler.send_success(account, param)
     if fault.get('applied', True):
         handler.emulator.write(account, param)
+    if 'answer' in fault:
+        return FAULTS[fault['answer']['kind']](handler, account, fault['answer'], query)
     if fault['status'] == 'drop':
         handler.close_connection = True
         return
     fault_http_status(handler, account, fault, query)
+
+
+def fault_drip(handler, account, fault, query):
+    """``{"kind": "drip", "where": "headers", "interval": 0.2}``: the success answer one byte
+    per ``interval`` seconds, from the status line on; with ``"where": "body"`` the status
+    line and headers at once, then the body byte by byte.  Each byte comes well within
+    any read timeout, so only a deadline on the whole exchange ends it."""
+    body = handler.emulator.body_for(account)
+    if fault.get('where', 'headers') == 'body':
+        handler.send_head([('Content-Length', str(len(body)))])
+        head = b''
+    else:
+        head = b'HTTP/1.1 200 OK\r\nContent-Type: text/xml; charset=UTF-8\r\nContent-Length: %d\r\n\r\n' % len(body)
+    handler.close_connection = True
+    for byte in head + body:
+        handler.wfile.write(bytes((byte,)))
+        handler.wfile.flush()
+        time.sleep(float(fault['interval']))
+
+
+def fault_compressed(handler, account, fault, query):
+    """``{"kind": "compressed", "coding": "gzip", "status": 200}``: the success answer
+    compressed with ``gzip`` or ``deflate`` (zlib), whatever the request's Accept-Encoding;
+    any other coding (``br``) only labels the plain body, for a client that must refuse it.
+    With another ``status``, the same body comes as that HTTP error."""
+    body = handler.emulator.body_for(account)
+    coding = fault['coding']
+    if coding in ('gzip', 'deflate'):
+        compressor = zlib.compressobj(6, zlib.DEFLATED, (16 if coding == 'gzip' else 0) + zlib.MAX_WBITS)
+        body = compressor.compress(body) + compressor.flush()
+    handler.send_body(body, status=int(fault.get('status', 200)), headers=[('Content-Encoding', coding)])
+
+
+_GZIP_BOMBS = {}
+_GZIP_BOMB_LOCK = threading.Lock()
+
+
+def gzip_bomb(size):
+    """An XML start followed by ``size`` spaces, gzip-compressed: about 1,000 times smaller
+    than what it inflates to, and well-formed as far as it goes, so only a size cap on the
+    inflated bytes stops a client reading it.  Made once per size (256 MiB: about 2 s)."""
+    with _GZIP_BOMB_LOCK:
+        if size not in _GZIP_BOMBS:
+            compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+            block = b' ' * (1 << 20)
+            parts = [compressor.compress(b'<?xml version="1.0" encoding="UTF-8"?>\n<response>')]
+            for offset in range(0, size, len(block)):
+                parts.append(compressor.compress(block[:size - offset]))
+            parts.append(compressor.flush())
+            _GZIP_BOMBS[size] = b''.join(parts)
+        return _GZIP_BOMBS[size]
+
+
+def fault_gzip_bomb(handler, account, fault, query):
+    """``{"kind": "gzip_bomb", "size": 268435456}``: HTTP 200 with ``Content-Encoding: gzip``
+    whatever the request's Accept-Encoding, the body ``gzip_bomb(size)``.  With
+    ``"redirect_status": 302`` the bomb is the body of a redirect within the origin, and
+    the redirected request is answered normally."""
+    bomb = gzip_bomb(int(fault['size']))
+    headers = [('Content-Encoding', 'gzip')]
+    status = 200
+    if 'redirect_status' in fault:
+        if query.get('redirected'):
+            return handler.send_success(account, last_values(query))
+        status = int(fault['redirect_status'])
+        headers.append(('Location', API_PATH + '?' + urlencode(
+            [(name, value) for name, values in query.items() for value in values] + [('redirected', '1')])))
+    handler.send_body(bomb, status=status, headers=headers)
 
 
 def last_values(query):
@@ -400,6 +473,9 @@ FAULTS = {
     'redirect': fault_redirect,
     'chunked': fault_chunked,
     'lost_answer': fault_lost_answer,
+    'drip': fault_drip,
+    'gzip_bomb': fault_gzip_bomb,
+    'compressed': fault_compressed,
 }
 
 

@@ -49,16 +49,18 @@ def serve(data, **tls):
     server.daemon_threads = False
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    requests_seen = []
+    requests_seen, headers_seen = [], []
 
     class Recorder(server.RequestHandlerClass):
         def parse_request(self):
             ok = super(Recorder, self).parse_request()
             requests_seen.append(self.requestline)
+            headers_seen.append(dict(self.headers or {}))
             return ok
 
     server.RequestHandlerClass = Recorder
     server.request_lines = requests_seen
+    server.request_headers = headers_seen
     server.api_url = '%s://127.0.0.1:%d/ibp_api.php' % (server.scheme, server.server_address[1])
     return server
 

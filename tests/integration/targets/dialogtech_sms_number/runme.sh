@@ -17,7 +17,8 @@ trap 'rm -rf "$workdir"' EXIT
 export DIALOGTECH_RUN_CACHE_DIR=$workdir/run_cache ANSIBLE_LOG_PATH=$workdir/ansible.log
 # Credentials from the environment, as users are told to pass secrets (-e is echoed at -vvvv).
 export DIALOGTECH_ACCESS_KEY=writer DIALOGTECH_SECRET_ACCESS_KEY=writer-SECRET-5c1a-canary
-SECRETS="writer-SECRET-5c1a-canary read-only-SECRET-93de-canary"
+SECRETS="writer-SECRET-5c1a-canary read-only-SECRET-93de-canary lost-applied-SECRET-canary lost-not-applied-SECRET-canary
+    html-applied-SECRET-canary html-not-applied-SECRET-canary"
 
 reset_emulator
 ansible-playbook module.yml "$@"

@@ -98,7 +98,8 @@ def test_terms_are_normalised_and_kept_in_the_order_asked(lookup):
     assert found[2] == {'number': '5559990002', 'sms_enabled': False, 'url': None}
 
 
-@pytest.mark.parametrize('term', ['555-999-000', 'five', '+44 20 7946 0000'])
+@pytest.mark.parametrize('term', ['555-999-000', 'five', '+44 20 7946 0000', '555²',
+                                  '\uff15\uff15\uff15\uff19\uff19\uff19\uff10\uff10\uff10\uff10'])
 def test_a_bad_term_is_an_error_naming_it(lookup, api, term):
     with pytest.raises(AnsibleError, match=re.escape('invalid term: %r is not a 10-digit US phone number' % term)):
         lookup('5559990000', term)

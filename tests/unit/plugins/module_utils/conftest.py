@@ -32,6 +32,7 @@ def reset(request):
         server = request.getfixturevalue('emulator')
         emulator_client.reset(server.api_url)
         del server.request_lines[:]
+        del server.request_headers[:]
 
 
 @pytest.fixture

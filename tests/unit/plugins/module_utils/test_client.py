@@ -182,3 +182,32 @@ def test_a_connection_refused_is_not_definite(sleeps):
     with pytest.raises(DialogTechError) as caught:
         fetch_numbers(options('http://127.0.0.1:%d/ibp_api.php' % free_port(), retries=0))
     assert caught.value.definite is False
+@pytest.mark.parametrize('access_key, overrides, start', [
+    ('fault-write-answer-html', {}, "DialogTech API response is an HTML page, not the API's XML"),
+    ('fault-write-answer-truncated', {}, 'DialogTech API response ends before the XML document is complete'),
+    ('fault-none', {'max_response_bytes': 100}, 'DialogTech API response of 159 bytes exceeds max_response_bytes=100; not read'),
+    ('fault-write-answer-gzip-bomb', {'max_response_bytes': 1 << 20},
+     'DialogTech API response exceeds max_response_bytes=1048576; stopped reading it'),
+    ('fault-write-answer-drip', {'timeout': 1, 'total_timeout': 1},
+     'DialogTech API at http://127.0.0.1:%d: no complete answer within total_timeout=1 seconds; gave up'),
+])
+@pytest.mark.parametrize('method', ['GET', 'POST'])
+def test_a_write_answered_200_with_a_body_that_cannot_be_read_is_uncertain(emulator, access_key, overrides, start,
+                                                                           method):
+    # Each of these writes was applied: a 200 proves the request arrived, so an answer that
+    # cannot be read must send the module to read the account back, not report a failure.
+    # (No `sleeps` fixture: it would stop the emulator's drip from sleeping too.)
+    opts = options(emulator.api_url, access_key, http_method=method, **overrides)
+    error = write_error(register_number, opts, '5559990001', 'https://new.example.com/sms')
+    assert isinstance(error, UncertainOutcome)
+    assert str(error).startswith(start.replace('%d', str(emulator.server_address[1])))
+    assert stats(emulator)['writes'] == 1
+    assert numbers_of(emulator, access_key)[1]['url'] == 'https://new.example.com/sms'
+
+
+def test_a_read_answered_200_with_a_body_that_cannot_be_read_is_a_plain_error(emulator):
+    message = fetch_error(options(emulator.api_url, 'fault-html-login'))
+    assert message.startswith("DialogTech API response is an HTML page")
+    with pytest.raises(DialogTechError) as caught:
+        fetch_numbers(options(emulator.api_url, 'fault-html-login'))
+    assert not isinstance(caught.value, UncertainOutcome)

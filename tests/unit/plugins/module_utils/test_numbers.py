@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.dialogtech.api.plugins.module_utils._numbers import by_number, normalize_number, select
+from ansible_collections.dialogtech.api.plugins.module_utils._numbers import (
+    by_number, normalize_number, octal_hint, select,
+)
 
 
 @pytest.mark.parametrize('value, expected', [
@@ -20,11 +22,23 @@ def test_normalize_number_accepts(value, expected):
     assert normalize_number(value) == expected
 
 
+# Digits are [0-9]: full-width, Arabic-Indic and superscript digits pass str.isdigit().
 @pytest.mark.parametrize('value', ['555-999-000', 'abc', '+44 20 7946 0958', '', '1-800-FLOWERS',
-                                   '555999000011', '25559990000', '555 999 0000 x12'])
+                                   '555999000011', '25559990000', '555 999 0000 x12', '555²',
+                                   '\uff15\uff15\uff15\uff19\uff19\uff19\uff10\uff10\uff10\uff10',
+                                   '(５５５) ９９９-００００', '555999000\u0660', '555999000\u00b2'])
 def test_normalize_number_refuses(value):
     with pytest.raises(ValueError, match='is not a 10-digit US phone number'):
         normalize_number(value)
+
+
+@pytest.mark.parametrize('number, hint', [
+    (94714231, "; if you wrote 0551234567 unquoted, YAML read it as an octal number: quote it, '0551234567'"),
+    ('94714231', "; if you wrote 0551234567 unquoted, YAML read it as an octal number: quote it, '0551234567'"),
+    (5559990000, ''), ('555²', ''), ('\uff19\uff14\uff17\uff11\uff14\uff12\uff13\uff11', ''), ('', ''),
+])
+def test_octal_hint_only_for_ascii_digits(number, hint):
+    assert octal_hint(number) == hint
 
 
 ACCOUNT = [{'number': '5559990000', 'url': 'a'}, {'number': '0559990002', 'url': 'b'},

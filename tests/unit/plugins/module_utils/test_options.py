@@ -42,6 +42,14 @@ ROOT = Path(__file__).resolve().parents[4]
                                              "'http://[::1/ibp_api.php'"),
     ({'api_url': 'https://h:port/ibp_api.php'}, "api_url must be an absolute http:// or https:// URL, not "
                                                 "'https://h:port/ibp_api.php'"),
+    # Host names urllib3 cannot parse, which reached it and failed in its own words.
+    ({'api_url': 'https://%s.example.com/ibp_api.php' % ('a' * 64)},
+     "api_url must be an absolute http:// or https:// URL, not 'https://%s.example.com/ibp_api.php'" % ('a' * 64)),
+    ({'api_url': 'https://secure..dialogtech.com/'}, "api_url must be an absolute http:// or https:// URL, not "
+                                                     "'https://secure..dialogtech.com/'"),
+    ({'api_url': 'https://secure dialogtech.com/'}, "api_url must be an absolute http:// or https:// URL, not "
+                                                    "'https://secure dialogtech.com/'"),
+    ({'api_url': 'https://\u2024/'}, "api_url must be an absolute http:// or https:// URL, not 'https://\u2024/'"),
     ({'http_method': 'PUT'}, "http_method must be GET or POST, not 'PUT'"),
     ({'timeout': 0}, 'timeout must be greater than 0, not 0'),
     ({'total_timeout': -1.5}, 'total_timeout must be greater than 0, not -1.5'),
@@ -50,6 +58,13 @@ ROOT = Path(__file__).resolve().parents[4]
 ])
 def test_invalid_options(overrides, message):
     assert fetch_error(options('http://127.0.0.1:9/ibp_api.php', **overrides)) == message
+
+
+@pytest.mark.parametrize('url', ['https://%s.example.com/ibp_api.php' % ('a' * 63), 'https://secure.dialogtech.com./',
+                                 'http://127.0.0.1:8080/', 'http://[::1]:8080/', 'https://\u4f8b\u3048.jp/',
+                                 'http://api_internal.corp/'])
+def test_valid_hosts(url):
+    validate(options(url))
 
 
 def test_the_spec_leaves_unset_options_to_from_environment():

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import builtins
 import io
+import os
 import socket
+import subprocess
+import sys
 import urllib.request
 from unittest import mock
 
@@ -192,6 +195,49 @@ def test_html_page_is_named_as_such():
 
 def test_well_formed_html_is_named_as_html_too():
     assert "is an HTML page" in parse_error(b'<!-- x --><html><body>Login</body></html>')
+
+
+@pytest.mark.parametrize('body, html', [
+    (b'  <!-- a --> <!----><!-- <html> -->\n<!DOCTYPE  HTML>\n<html></html>', True),
+    (b'<!-- a --><HTML lang="en"><body>x</body></HTML>', True),
+    (b'<!-- <html> --><response/>', False),
+    (b'<!-- unclosed <html>', False),
+    (b'<htmlx/>', False),
+])
+def test_html_is_told_from_xml_by_what_follows_the_comments(body, html):
+    assert ('is an HTML page' in parse_error(body)) == html
+
+
+# 10,000 empty comments before a root that is not HTML: a well-formed document of the
+# wrong shape, so the HTML check runs on its first 4 KiB (about 580 comments).  A regular
+# expression that backtracks over the comments takes 4 times longer per 2 comments (20
+# take 0.1 s): it would never finish.
+HOSTILE_COMMENTS = b'<!---->' * 10000 + b'<p>x</p>'
+HOSTILE_SCRIPT = """
+import sys
+from ansible_collections.dialogtech.api.plugins.module_utils._errors import DialogTechError
+from ansible_collections.dialogtech.api.plugins.module_utils._response import ResponseParser
+parser = ResponseParser()
+try:
+    parser.feed(sys.stdin.buffer.read())
+    parser.close()
+except DialogTechError as exc:
+    print(exc)
+"""
+
+
+def test_a_run_of_comments_is_judged_in_linear_time():
+    message = parse_error(HOSTILE_COMMENTS)
+    assert message.startswith('DialogTech API response has root element <p>, expected <response>; body starts: ')
+
+
+def test_a_run_of_comments_does_not_hang_the_process():
+    # In a child process, so that a check that never ends fails this test (after a
+    # minute, for a check that takes milliseconds) instead of hanging the suite.
+    environment = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    finished = subprocess.run([sys.executable, '-c', HOSTILE_SCRIPT], input=HOSTILE_COMMENTS, capture_output=True,
+                              env=environment, timeout=60, check=True)
+    assert finished.stdout.decode().startswith('DialogTech API response has root element <p>, expected <response>')
 
 
 def test_excerpt_is_cut_and_on_one_line():

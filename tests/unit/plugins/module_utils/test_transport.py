@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import time
+import tracemalloc
 from urllib.parse import quote_plus
 
 from http import HTTPStatus
@@ -18,7 +20,7 @@ from ansible_collections.dialogtech.api.plugins.module_utils._client import fetc
 from ansible_collections.dialogtech.api.plugins.module_utils._errors import DialogTechError, UncertainOutcome
 from ansible_collections.dialogtech.api.plugins.module_utils._response import SmsNumber
 from ansible_collections.dialogtech.api.tests.unit.helpers import (
-    SECRET, SECRET_FORMS, XXE_CANARY, fetch_error, free_port, options, stats,
+    SECRET, SECRET_FORMS, XXE_CANARY, emulator_module, fetch_error, free_port, options, stats,
 )
 
 
@@ -121,11 +123,80 @@ def test_connection_retries_stop_before_total_timeout(sleeps):
     assert sleeps == [0.5]
 
 
+def total_timeout_message(emulator, seconds):
+    return ('DialogTech API at http://127.0.0.1:%d: no complete answer within total_timeout=%g seconds; gave up'
+            % (emulator.server_address[1], seconds))
+
+
 def test_body_still_arriving_at_total_timeout(emulator):
     # The server pauses 3 seconds mid-body, within timeout but past total_timeout.
-    message = fetch_error(options(emulator.api_url, 'fault-slow-body', timeout=10, total_timeout=1))
-    assert message == ('DialogTech API at http://127.0.0.1:%d: gave up reading the response after total_timeout=1 '
-                       'seconds' % emulator.server_address[1])
+    assert fetch_error(options(emulator.api_url, 'fault-slow-body', timeout=10, total_timeout=1)) == \
+        total_timeout_message(emulator, 1)
+
+
+@pytest.mark.parametrize('account', ['fault-drip-headers', 'fault-drip-body'])
+@pytest.mark.parametrize('method', ['GET', 'POST'])
+def test_total_timeout_bounds_an_answer_dripping_a_byte_at_a_time(emulator, account, method):
+    # A byte every 0.2 s restarts any read timeout: headers and body together take over
+    # two minutes, which a deadline checked between reads would wait out.  The promise
+    # (at most timeout past total_timeout) is a correctness bound, with slack for a busy
+    # machine; it is not a measure of speed.
+    opts = options(emulator.api_url, account, http_method=method, timeout=1, total_timeout=1)
+    started = time.monotonic()
+    message = fetch_error(opts)
+    elapsed = time.monotonic() - started
+    assert message == total_timeout_message(emulator, 1)
+    assert elapsed < opts.total_timeout + opts.timeout + 3
+    assert stats(emulator)['requests'] == 1
+
+
+def test_accept_encoding_is_identity(emulator):
+    fetch_numbers(options(emulator.api_url))
+    assert emulator.request_headers[0]['Accept-Encoding'] == 'identity'
+
+
+@pytest.mark.parametrize('account', ['fault-gzip', 'fault-deflate'])
+def test_compressed_answer_sent_anyway_is_inflated(emulator, account):
+    assert len(fetch_numbers(options(emulator.api_url, account)).numbers) == 3
+
+
+def test_unknown_content_encoding_is_refused(emulator):
+    assert fetch_error(options(emulator.api_url, 'fault-brotli')) == (
+        "DialogTech API response is in Content-Encoding 'br', which the collection does not decode (it asks for "
+        "identity); not read")
+
+
+def peak_memory_of(call):
+    """The most memory Python held at once while ``call`` ran (the emulator, which runs in
+    this process, included), and what ``call`` returned or raised."""
+    tracemalloc.start()
+    try:
+        try:
+            outcome = call()
+        except DialogTechError as exc:
+            outcome = exc
+        return tracemalloc.get_traced_memory()[1], outcome
+    finally:
+        tracemalloc.stop()
+
+
+BOMB_BYTES = 256 * 1024 * 1024
+
+
+@pytest.mark.parametrize('account', ['fault-gzip-bomb', 'fault-gzip-bomb-redirect'])
+def test_gzip_bomb_is_inflated_no_further_than_max_response_bytes(emulator, account):
+    # 256 KiB of gzip that inflate to 256 MiB, as the answer or as the body of a redirect
+    # within the origin.  Neither urllib3 before 2.6 (a whole read inflated at once) nor
+    # requests (which reads and decodes a redirect's body) may inflate it.
+    emulator_module.gzip_bomb(BOMB_BYTES)  # made before measuring
+    limit = 4 * 1024 * 1024
+    peak, outcome = peak_memory_of(lambda: fetch_numbers(options(emulator.api_url, account, max_response_bytes=limit)))
+    if account == 'fault-gzip-bomb':
+        assert str(outcome) == 'DialogTech API response exceeds max_response_bytes=4194304; stopped reading it'
+    else:
+        # The redirect's body is never read; the redirected request gets the numbers.
+        assert len(outcome.numbers) == 3 and stats(emulator)['requests'] == 2
+    assert peak < 2 * limit, 'held %d bytes at once' % peak
 
 
 @pytest.mark.parametrize('account', ['fault-slow-headers', 'fault-slow-body'])
@@ -253,6 +324,37 @@ def test_proxy_from_environment(emulator, monkeypatch):
     assert emulator.request_lines == ['POST http://dialogtech.invalid/ibp_api.php HTTP/1.1']
 
 
+@pytest.mark.parametrize('write', [False, True])
+def test_a_proxy_url_the_library_cannot_parse_is_a_one_line_error_before_sending(emulator, monkeypatch, write):
+    proxy = 'http://%s.example.com:3128' % ('a' * 64)
+    for name in ('NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy'):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv('HTTP_PROXY', proxy)
+    monkeypatch.setenv('http_proxy', proxy)
+    opts = options(emulator.api_url)
+    with pytest.raises(DialogTechError) as caught:
+        _client._call(opts, {'action': 'sms.get_numbers'}, idempotent=not write)
+    assert str(caught.value) == ("request to DialogTech API at http://127.0.0.1:%d failed: Failed to parse: '%s', "
+                                 "label empty or too long" % (emulator.server_address[1], proxy[7:-5]))
+    assert not isinstance(caught.value, UncertainOutcome)
+    assert caught.value.__cause__ is None and caught.value.__context__ is None
+    for form in SECRET_FORMS:
+        assert form not in str(caught.value)
+    assert stats(emulator)['requests'] == 0
+
+
+def test_a_content_length_of_other_digits_is_not_a_size(emulator, monkeypatch):
+    # Latin-1 header text: '\u00b2' passes str.isdigit(), and int() refuses it.
+    real = _transport._request
+
+    def superscript_length(*args):
+        response = real(*args)
+        response.headers['Content-Length'] = '\u00b2'
+        return response
+    monkeypatch.setattr(_transport, '_request', superscript_length)
+    assert len(fetch_numbers(options(emulator.api_url)).numbers) == 3
+
+
 @pytest.mark.parametrize('validate_certs, private_ca, verified_with', [
     (True, False, True), (True, True, 'ca_path'), (False, False, False), (False, True, False),
 ])
@@ -271,6 +373,8 @@ def write_error(opts):
     with pytest.raises(DialogTechError) as caught:
         _client._call(opts, {'action': 'sms.get_numbers'}, idempotent=False)
     assert caught.value.__cause__ is None and caught.value.__context__ is None
+    for form in SECRET_FORMS:
+        assert form not in str(caught.value)
     return caught.value
 
 
@@ -297,6 +401,13 @@ def test_write_answered_500_may_have_taken_effect(emulator, sleeps):
     error = write_error(options(emulator.api_url, 'fault-http-500'))
     assert isinstance(error, UncertainOutcome) and 'answered HTTP 500' in str(error)
     assert stats(emulator)['requests'] == 1
+
+
+def test_write_answered_500_in_a_coding_not_decoded_is_still_uncertain(emulator, sleeps):
+    error = write_error(options(emulator.api_url, 'fault-http-500-brotli'))
+    assert isinstance(error, UncertainOutcome)
+    assert str(error) == ('DialogTech API at http://127.0.0.1:%d answered HTTP 500 Internal Server Error; body starts: '
+                          '(empty)' % emulator.server_address[1])
 
 
 def test_write_that_could_not_connect_is_retried_and_certain(sleeps):
