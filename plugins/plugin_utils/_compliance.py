@@ -296,7 +296,8 @@ def remediation_plan(compliance, expected, default_url=None, default_url_regex=N
     order of the violations.
     """
     expectations = {expectation['number']: expectation
-                    for expectation in normalise_expectations(expected, default_url, default_url_regex, require_https)}
+                    for expectation in normalise_expectations(expected, default_url, default_url_regex, require_https,
+                                                              expected_file)}
     kinds = {}
     for violation in compliance['violations']:
         kinds.setdefault(violation['number'], []).append(violation['kind'])
