@@ -195,6 +195,8 @@ for step in check real rerun; do
         || { cat "$workdir/remediate_$step.out"; fail "remediate.yml ($step) failed"; }
 done
 expect_in remediate_check '^\+ +"url": "https://sms.example.com/listener"'
+# --diff shows the plan, not the reports: they are no change to the account, and hold all of it.
+! grep -q '"account_numbers"' "$workdir/remediate_check.out" || fail "remediate_check: --diff showed a report's content"
 # In check mode the fact and the reports describe the account as fetched, with the planned fixes.
 expect_in remediate_check 'SMS listener compliance failed: 7 violation\(s\) on 7 number\(s\)'
 expect_in remediate_check '"Planned by the remediation, not written \(check mode\) \(4\):"'
