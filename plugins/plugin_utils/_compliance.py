@@ -173,12 +173,16 @@ def _match_spec(label, url, url_regex, require_https):
 
 
 def evaluate(numbers, expected, default_url=None, default_url_regex=None, require_https=True,
-             fail_on_unexpected=False, expected_file=None, previous_report=None, fail_on_drift=False, warn=None):
+             fail_on_unexpected=False, expected_file=None, previous_report=None, fail_on_drift=False, warn=None,
+             drift_numbers=None):
     """Compare the account's numbers with the expectations; return the compliance result.
 
     ``expected_file`` adds the expectations of a file to those of ``expected``.  With
     ``previous_report`` (the JSON report of an earlier run) the result's ``drift`` lists
     what changed in the account since; a report that does not exist yet is a warning.
+    ``drift_numbers`` are compared with the previous report instead of ``numbers``: after
+    a remediation, the account as fetched, so that the remediation's own writes do not
+    count as changes others made since.
 
     Per expected number, in this order:
 
@@ -204,7 +208,7 @@ def evaluate(numbers, expected, default_url=None, default_url_regex=None, requir
             if warn is not None:
                 warn('previous report %s does not exist (the first run?); drift since it is not checked'
                      % previous_report)
-    drift = account_drift(previous, numbers) if previous is not None else []
+    drift = account_drift(previous, numbers if drift_numbers is None else drift_numbers) if previous is not None else []
     found = {}
     for record in numbers:
         found.setdefault(record['number'], record)
@@ -296,7 +300,8 @@ def remediation_plan(compliance, expected, default_url=None, default_url_regex=N
     order of the violations.
     """
     expectations = {expectation['number']: expectation
-                    for expectation in normalise_expectations(expected, default_url, default_url_regex, require_https)}
+                    for expectation in normalise_expectations(expected, default_url, default_url_regex, require_https,
+                                                              expected_file)}
     kinds = {}
     for violation in compliance['violations']:
         kinds.setdefault(violation['number'], []).append(violation['kind'])

@@ -19,15 +19,20 @@ from ansible_collections.dialogtech.api.plugins.plugin_utils._compliance_files i
 
 JUNIT_SUITE = 'dialogtech.api.sms_listener_compliance'
 UNEXPECTED_TESTCASE = 'unexpected numbers'
+# A report of a check-mode run describes the account as fetched: nothing was written.
+CHECK_MODE_NOTE = 'Check mode: the account as fetched; nothing was written.'
 DRIFT_TESTCASE = 'changes since the previous report'
+PLANNED_TESTCASE = 'planned remediation'
 TABLE_COLUMNS = ('number', 'kind', 'expected', 'found')
 DRIFT_COLUMNS = ('number', 'change', 'before', 'after')
+CHANGE_COLUMNS = ('number', 'before', 'after')
 # The lists of a result that the text and Markdown reports show as tables, in this order:
 # (key, title, columns).  A further list in the result is a further entry here.
 SECTIONS = (
     ('violations', 'Violations', TABLE_COLUMNS),
     ('drift', 'Changes in the account since the previous report', DRIFT_COLUMNS),
-    ('remediated', 'Fixed by the remediation', ('number', 'before', 'after')),
+    ('planned', 'Planned by the remediation, not written (check mode)', CHANGE_COLUMNS),
+    ('remediated', 'Fixed by the remediation', CHANGE_COLUMNS),
     ('not_fixable', 'Not fixable by the remediation', ('number', 'kinds', 'why')),
 )
 # Markdown that a cell's text could otherwise start (emphasis, links, HTML, code, math,
@@ -72,6 +77,8 @@ def markdown(compliance, title='SMS listener compliance'):
     """Markdown for a CI job page: a heading, the summary line, and a table per non-empty
     list of ``SECTIONS``, every cell escaped."""
     lines = ['### %s' % _markdown(title), '', _markdown(compliance['summary'])]
+    if compliance.get('check_mode'):
+        lines += ['', CHECK_MODE_NOTE]
     for key, heading, columns in SECTIONS:
         rows = compliance.get(key)
         if not rows:
@@ -101,35 +108,44 @@ def json_report(compliance, numbers):
 
 def junit(compliance, name=JUNIT_SUITE):
     """JUnit XML text for a compliance result: a test case per expected number, one for
-    the numbers nobody expected (skipped when fail_on_unexpected is off) and, when a
-    previous report was compared, one for the changes since (skipped, listing them, when
-    fail_on_drift is off)."""
+    the numbers nobody expected (skipped when fail_on_unexpected is off), when a previous
+    report was compared one for the changes since (skipped, listing them, when
+    fail_on_drift is off) and, in check mode with remediation, one listing the planned
+    fixes (skipped)."""
     by_number = {}
     for violation in compliance['violations']:
         by_number.setdefault(violation['number'], []).append(violation)
 
     suite = ElementTree.Element('testsuite', name=_xml_text(name))
-    failures = skipped = 0
+    # .get: only the role marks its results; properties come first in a test suite.
+    if compliance.get('check_mode'):
+        properties = ElementTree.SubElement(suite, 'properties')
+        ElementTree.SubElement(properties, 'property', name='check_mode', value='true')
     for number in compliance['expected_numbers']:
-        case = ElementTree.SubElement(suite, 'testcase', classname=_xml_text(name), name=number)
-        failures += _add_failure(case, by_number.get(number, []))
+        _add_failure(_testcase(suite, name, number), by_number.get(number, []))
 
-    case = ElementTree.SubElement(suite, 'testcase', classname=_xml_text(name), name=UNEXPECTED_TESTCASE)
+    case = _testcase(suite, name, UNEXPECTED_TESTCASE)
     unexpected = [violation for violation in compliance['violations'] if violation['kind'] == 'unexpected_number']
     if compliance['policy']['fail_on_unexpected']:
-        failures += _add_failure(case, unexpected)
+        _add_failure(case, unexpected)
     else:
-        skipped = 1
         ElementTree.SubElement(case, 'skipped', message='fail_on_unexpected is false; %d number(s) in the '
                                'account were not expected' % len(compliance['unexpected_numbers']))
 
-    tests = len(compliance['expected_numbers']) + 1
     # .get: a result made before drift existed has neither key.
     if compliance.get('previous_report'):
-        tests += 1
-        failures, skipped = _add_drift_case(suite, name, compliance, failures, skipped)
+        drift = compliance['drift']
+        _add_listing(_testcase(suite, name, DRIFT_TESTCASE), drift, DRIFT_COLUMNS,
+                     '%d change(s) since %s' % (len(drift), compliance['previous_report']),
+                     'drift' if compliance['policy'].get('fail_on_drift') else None, 'fail_on_drift is false')
+    # Only the role's check-mode runs with remediation have planned fixes.
+    if compliance.get('planned') is not None:
+        planned = compliance['planned']
+        _add_listing(_testcase(suite, name, PLANNED_TESTCASE), planned, CHANGE_COLUMNS,
+                     '%d number(s) would be set' % len(planned), None, 'check mode, nothing was written')
 
-    counts = {'tests': str(tests), 'failures': str(failures), 'errors': '0', 'skipped': str(skipped)}
+    counts = {'tests': str(len(suite.findall('testcase'))), 'failures': str(len(suite.findall('testcase/failure'))),
+              'errors': '0', 'skipped': str(len(suite.findall('testcase/skipped')))}
     suite.attrib.update(counts)
     suites = ElementTree.Element('testsuites', dict(counts, name=_xml_text(name)))
     suites.append(suite)
@@ -137,28 +153,29 @@ def junit(compliance, name=JUNIT_SUITE):
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(suites, encoding='unicode') + '\n'
 
 
-def _add_drift_case(suite, name, compliance, failures, skipped):
-    case = ElementTree.SubElement(suite, 'testcase', classname=_xml_text(name), name=DRIFT_TESTCASE)
-    drift = compliance['drift']
-    if not drift:
-        return failures, skipped
-    message = _xml_text('%d change(s) since %s' % (len(drift), compliance['previous_report']))
-    table = _xml_text(_text_table(drift, DRIFT_COLUMNS))
-    if compliance['policy'].get('fail_on_drift'):
-        ElementTree.SubElement(case, 'failure', type='drift', message=message).text = table
-        return failures + 1, skipped
-    ElementTree.SubElement(case, 'skipped', message=message + '; fail_on_drift is false')
-    ElementTree.SubElement(case, 'system-out').text = table
-    return failures, skipped + 1
+def _testcase(suite, name, case_name):
+    return ElementTree.SubElement(suite, 'testcase', classname=_xml_text(name), name=_xml_text(case_name))
+
+
+def _add_listing(case, rows, columns, message, failure_type, skip_reason):
+    """Rows (drift, planned fixes) in a test case: none, it passes; else it fails with
+    them when ``failure_type`` is set, or is skipped with them as its output."""
+    if not rows:
+        return
+    message = _xml_text(message)
+    text = _xml_text(_text_table(rows, columns))
+    if failure_type:
+        ElementTree.SubElement(case, 'failure', type=failure_type, message=message).text = text
+        return
+    ElementTree.SubElement(case, 'skipped', message='%s; %s' % (message, skip_reason))
+    ElementTree.SubElement(case, 'system-out').text = text
 
 
 def _add_failure(case, violations):
-    if not violations:
-        return 0
-    failure = ElementTree.SubElement(case, 'failure', type=violations[0]['kind'],
-                                     message=_xml_text(', '.join(violation['kind'] for violation in violations)))
-    failure.text = _xml_text(table(violations))
-    return 1
+    if violations:
+        failure = ElementTree.SubElement(case, 'failure', type=violations[0]['kind'],
+                                         message=_xml_text(', '.join(violation['kind'] for violation in violations)))
+        failure.text = _xml_text(table(violations))
 
 
 def _xml_text(text):

@@ -1,9 +1,12 @@
 """Check the role's reports.
 
-    python check_reports.py DIR [SAME_AS_DIR]   reports of the broken account; with SAME_AS_DIR,
-                                                also identical to the reports there
-    python check_reports.py --drift DIR         reports of the compliant account after
-                                                accounts-later.json changed it
+    python check_reports.py MODE DIR [SAME_AS_DIR]  reports of the broken account in a mode of the
+                                                  matrix (report_only, assert, remediate,
+                                                  check_remediate, check), compared with the
+                                                  baseline report of the same account; with
+                                                  SAME_AS_DIR, also identical to the reports there
+    python check_reports.py --drift DIR           reports of the compliant account after
+                                                  accounts-later.json changed it
 """
 
 import json
@@ -12,6 +15,8 @@ import sys
 from pathlib import Path
 from xml.etree import ElementTree
 
+HERE = Path(__file__).resolve().parent
+LISTENER = 'https://sms.example.com/listener'
 # The broken account (accounts.json): the one violation each expected number has.
 EXPECTED_KINDS = {
     '5552000000': None,
@@ -23,6 +28,10 @@ EXPECTED_KINDS = {
     '5552000006': 'missing_number',
     'unexpected numbers': 'unexpected_number',
 }
+# What a listener URL write fixes, and what it cannot.
+FIXABLE = ['5552000001', '5552000002', '5552000003', '5552000005']
+NOT_FIXABLE = ['5552000004', '5552000006', '5552000009']
+MODES = ('report_only', 'assert', 'remediate', 'check_remediate', 'check')
 REPORTS = ('compliance.json', 'compliance.xml', 'compliance.md')
 
 
@@ -32,46 +41,85 @@ def markdown_rows(text):
             for line in text.splitlines() if line.startswith('|')]
 
 
-def check_broken(directory):
+def broken_account():
+    accounts = json.loads((HERE / 'accounts.json').read_text())['accounts']
+    return [account['numbers'] for account in accounts if account['access_key'] == 'broken'][0]
+
+
+def check_cell(directory, mode):
+    """A run of the matrix: remediate wrote the fixable numbers, the other modes describe the
+    account as fetched; every mode compared with the baseline report of that account."""
+    written = mode == 'remediate'
+    check_mode = mode.startswith('check')
+    kinds = {number: (None if written and number in FIXABLE else kind) for number, kind in EXPECTED_KINDS.items()}
+
     report = json.loads((directory / 'compliance.json').read_text())
     assert report['report_format'] == 'dialogtech.api.sms_listener_compliance', report['report_format']
     assert report['report_format_version'] == 1, report['report_format_version']
-    assert len(report['account_numbers']) == 7 and report['account_numbers'][0] == {
-        'number': '5552000000', 'sms_enabled': True, 'url': 'https://sms.example.com/listener'}, report['account_numbers']
+    assert report['check_mode'] is check_mode, report['check_mode']
+    account = broken_account()
+    if written:
+        account = [dict(record, sms_enabled=True, url=LISTENER) if record['number'] in FIXABLE else record
+                   for record in account]
+    # The drift baseline: the account as fetched, or as the remediation left it; never as it would be.
+    assert report['account_numbers'] == account, report['account_numbers']
     assert report['passed'] is False, report['passed']
     assert report['checked'] == 7, report['checked']
-    assert report['counts'] == dict.fromkeys(
-        ['missing_number', 'sms_disabled', 'no_listener_url', 'invalid_url', 'insecure_url', 'url_mismatch',
-         'unexpected_number'], 1), report['counts']
     found = {(v['number'], v['kind']) for v in report['violations']}
-    wanted = {(number, kind) for number, kind in EXPECTED_KINDS.items() if kind and number[0].isdigit()}
+    wanted = {(number, kind) for number, kind in kinds.items() if kind and number[0].isdigit()}
     assert found == wanted | {('5552000009', 'unexpected_number')}, found
     assert all(set(v) == {'number', 'kind', 'expected', 'found'} for v in report['violations'])
     assert report['unexpected_numbers'] == ['5552000009'], report['unexpected_numbers']
-    assert report['drift'] == [] and report['previous_report'] is None, report['drift']
+    # The remediation's own writes are no change since the previous report (fail_on_drift is on).
+    assert report['drift'] == [] and report['previous_report'].endswith('/baseline.json'), report['drift']
+    if mode in ('remediate', 'check_remediate'):
+        assert [item['number'] for item in report['not_fixable']] == NOT_FIXABLE, report['not_fixable']
+        changes = report['remediated' if written else 'planned']
+        assert [change['number'] for change in changes] == FIXABLE, changes
+        assert all(change['after'] == {'sms_enabled': True, 'url': LISTENER} for change in changes), changes
+        assert changes[0]['before'] == {'sms_enabled': False, 'url': LISTENER}, changes[0]
+        assert ('planned' in report) is check_mode and report['remediated'] == (changes if written else []), report
+    else:
+        assert not {'remediated', 'not_fixable', 'planned'} & set(report), sorted(report)
 
     root = ElementTree.parse(directory / 'compliance.xml').getroot()
     suite = root.find('testsuite')
     counts = {name: suite.get(name) for name in ('tests', 'failures', 'errors', 'skipped')}
-    assert counts == {'tests': '8', 'failures': '7', 'errors': '0', 'skipped': '0'}, counts
-    cases = {case.get('name'): case.find('failure') for case in suite.iter('testcase')}
-    assert set(cases) == set(EXPECTED_KINDS), sorted(cases)
-    for name, kind in EXPECTED_KINDS.items():
-        failure = cases[name]
+    planned_case = mode == 'check_remediate'
+    assert counts == {'tests': str(9 + planned_case), 'failures': '3' if written else '7', 'errors': '0',
+                      'skipped': str(int(planned_case))}, counts
+    properties = [(item.get('name'), item.get('value')) for item in suite.findall('properties/property')]
+    assert properties == ([('check_mode', 'true')] if check_mode else []), properties
+    cases = {case.get('name'): case for case in suite.iter('testcase')}
+    assert set(cases) == set(EXPECTED_KINDS) | {'changes since the previous report'} | (
+        {'planned remediation'} if planned_case else set()), sorted(cases)
+    for name, kind in kinds.items():
+        failure = cases[name].find('failure')
         assert (failure.get('type') if failure is not None else None) == kind, (name, kind)
-    # The found URL with XML special characters came through the escaping intact.
-    assert 'https://old.example.com/listener?a=1&b=<2>|c' in cases['5552000005'].text
+    if planned_case:
+        assert cases['planned remediation'].find('skipped').get('message').startswith('4 number(s) would be set')
+    if not written:
+        # The found URL with XML special characters came through the escaping intact.
+        assert 'https://old.example.com/listener?a=1&b=<2>|c' in cases['5552000005'].find('failure').text
 
     markdown = (directory / 'compliance.md').read_text()
-    assert markdown.startswith('### SMS listener compliance\n\nSMS listener compliance failed: 7 violation(s)'), markdown
-    assert '\n#### Violations (7)\n' in markdown, markdown
+    violations = 3 if written else 7
+    assert markdown.startswith('### SMS listener compliance\n\nSMS listener compliance failed: %d violation(s)'
+                               % violations), markdown
+    assert ('\nCheck mode: the account as fetched; nothing was written.\n' in markdown) is check_mode, markdown
+    sections = re.findall(r'^#### (.*)$', markdown, re.M)
+    assert sections == ['Violations (%d)' % violations] + {
+        'remediate': ['Fixed by the remediation (4)', 'Not fixable by the remediation (3)'],
+        'check_remediate': ['Planned by the remediation, not written (check mode) (4)',
+                            'Not fixable by the remediation (3)']}.get(mode, []), sections
     rows = markdown_rows(markdown)
-    # Header, delimiter, a row per violation; every row 4 cells, though a URL holds a '|'.
-    assert len(rows) == 9 and all(len(row) == 4 for row in rows), rows
     assert rows[0] == ['Number', 'Kind', 'Expected', 'Found'], rows[0]
-    assert ['5552000005', 'url\\_mismatch', 'https://sms.example.com/listener',
-            'https://old.example.com/listener?a=1\\&b=\\<2\\>\\|c'] in rows, rows
-    print('reports in %s: JSON, JUnit (8 tests, 7 failures) and Markdown (7 rows) as expected' % directory)
+    # Every row of the violations 4 cells, though a URL holds a '|'.
+    assert all(len(row) == 4 for row in rows[:violations + 2]), rows
+    if not written:
+        assert ['5552000005', 'url\\_mismatch', LISTENER,
+                'https://old.example.com/listener?a=1\\&b=\\<2\\>\\|c'] in rows, rows
+    print('reports in %s (%s): JSON, JUnit and Markdown as expected' % (directory, mode))
 
 
 def check_same(directory, other):
@@ -109,6 +157,7 @@ if __name__ == '__main__':
     if sys.argv[1] == '--drift':
         check_drift(Path(sys.argv[2]))
     else:
-        check_broken(Path(sys.argv[1]))
-        if len(sys.argv) > 2:
-            check_same(Path(sys.argv[1]), Path(sys.argv[2]))
+        assert sys.argv[1] in MODES, sys.argv[1]
+        check_cell(Path(sys.argv[2]), sys.argv[1])
+        if len(sys.argv) > 3:
+            check_same(Path(sys.argv[2]), Path(sys.argv[3]))

@@ -4,6 +4,7 @@
 # drift, a second emulator serving accounts-later.json, the compliant account changed.
 set -eu
 cd "$(dirname "$0")"
+here=$PWD
 if [ -z "${DIALOGTECH_EMULATOR_URL:-}" ]; then
     DIALOGTECH_EMULATOR_DATA=$PWD/accounts.json exec ../../../../hack/with-emulator.sh "./$(basename "$0")" "$@"
 fi
@@ -14,20 +15,21 @@ python=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}
 . ../../../../hack/emulator-client.sh  # api_requests, reset_emulator
 
 workdir=$(mktemp -d)
-trap 'rm -rf "$workdir"' EXIT
+trap 'rm -rf "$workdir" "$here/relative-reports"' EXIT
 export REPORT_DIR=$workdir/reports ANSIBLE_LOG_PATH=$workdir/ansible.log
 BROKEN_SECRET=broken-SECRET-93ab-canary
 WRONG=wrong-$RANDOM-$RANDOM-canary
 
 fail() { echo "sms_listener_compliance: $*" >&2; exit 1; }
 # run NAME pass|fail ARGS...: a fresh emulator count and report directory, then the playbook;
-# through the command $launcher names when it is set.
+# through the command $launcher names when it is set, from the folder $from names when set.
 run() {
     local name=$1 expect=$2 status=0
     shift 2
     reset_emulator
     rm -rf "$REPORT_DIR" && mkdir "$REPORT_DIR"
-    "${launcher:-command}" ansible-playbook -i inventory site.yml -vvvv "$@" >"$workdir/$name.out" 2>&1 || status=$?
+    (cd "${from:-$here}" && "${launcher:-command}" ansible-playbook -i "$here/inventory" "$here/site.yml" -vvvv "$@") \
+        >"$workdir/$name.out" 2>&1 || status=$?
     case "$expect:$status" in
         pass:0) ;;
         fail:0) cat "$workdir/$name.out"; fail "$name: expected the run to fail" ;;
@@ -50,35 +52,65 @@ failed_task() {  # NAME: the last task started before the first failure
 run compliant pass -e scenario=compliant
 expect_in compliant 'SMS listener compliance passed: all 3 expected number\(s\) are compliant'
 
-# The broken account fails on the assertion with every violation kind in its table.
-DIALOGTECH_ACCESS_KEY=broken DIALOGTECH_SECRET_ACCESS_KEY=$BROKEN_SECRET run broken fail -e scenario=broken
-[[ "$(failed_task broken)" == *'Assert SMS listener compliance'* ]] || fail "broken: failed in $(failed_task broken)"
-expect_in broken 'SMS listener compliance failed: 7 violation\(s\) on 7 number\(s\), 7 number\(s\) expected'
-expect_in broken '^NUMBER +KIND +EXPECTED +FOUND'
-for row in '5552000001 +sms_disabled' '5552000002 +no_listener_url' '5552000003 +invalid_url +an absolute' \
-           '5552000004 +insecure_url +an https:// URL +http://sms' '5552000005 +url_mismatch +https://sms.example.com/listener +https://old' \
-           '5552000006 +missing_number' '5552000009 +unexpected_number'; do
-    expect_in broken "^$row"
-done
-# Reports are written before the assertion, so a failing CI job still has them.
-"$python" check_reports.py "$workdir/broken.reports"
-
-# Report-only: the same account passes, shows the table and writes both reports; the
-# post_tasks check the (failing) compliance fact on both hosts.
-DIALOGTECH_ACCESS_KEY=broken DIALOGTECH_SECRET_ACCESS_KEY=$BROKEN_SECRET \
-    run report_only pass -e scenario=broken -e sms_listener_compliance_report_only=true
-expect_in report_only 'Show SMS listener compliance \(report only\)'
-expect_in report_only '"5552000006  missing_number'
-"$python" check_reports.py "$workdir/report_only.reports"
-
-# The same expectations from a CSV file instead of the list, in UTF-8 with a byte order mark
-# and CRLF line ends as spreadsheets export it: the same reports, byte for byte.
+# Every input of the expected numbers (list, file, both) with every mode (report only, the
+# assertion, remediation, remediation in check mode, check mode) against the broken account,
+# each compared with a baseline report of it with fail_on_drift: the remediation's own writes
+# are no drift.  The file is UTF-8 with a byte order mark and CRLF line ends, as spreadsheets
+# export it; in "both", part of the list is repeated in a file named relative to the
+# playbook while ansible-playbook runs from another folder.  Each input gives the same
+# reports, byte for byte, in each mode; check_reports.py knows what each mode's are.
+broken() { DIALOGTECH_ACCESS_KEY=broken DIALOGTECH_SECRET_ACCESS_KEY=$BROKEN_SECRET "$@"; }
+broken run baseline pass -e scenario=broken -e sms_listener_compliance_report_only=true
+cp "$workdir/baseline.reports/compliance.json" "$workdir/baseline.json"
 csv=$workdir/broken.csv
 printf '\xef\xbb\xbf' >"$csv" && sed 's/$/\r/' files/broken.csv >>"$csv"
-DIALOGTECH_ACCESS_KEY=broken DIALOGTECH_SECRET_ACCESS_KEY=$BROKEN_SECRET run broken_csv fail -e scenario=broken \
-    -e '{"sms_listener_compliance_expected_numbers": []}' -e "sms_listener_compliance_expected_numbers_file=$csv"
-[[ "$(failed_task broken_csv)" == *'Assert SMS listener compliance'* ]] || fail "broken_csv: failed in $(failed_task broken_csv)"
-"$python" check_reports.py "$workdir/broken_csv.reports" "$workdir/broken.reports"
+for input in list file both; do
+    case $input in
+        list) input_args=() ;;
+        file) input_args=(-e '{"sms_listener_compliance_expected_numbers": []}'
+                          -e "sms_listener_compliance_expected_numbers_file=$csv") ;;
+        both) input_args=(-e '{"sms_listener_compliance_expected_numbers": ["5552000000", "5552000001", "5552000002"]}'
+                          -e sms_listener_compliance_expected_numbers_file=files/broken.csv) ;;
+    esac
+    for mode in report_only assert remediate check_remediate check; do
+        case $mode in
+            report_only) mode_args=(-e sms_listener_compliance_report_only=true) ;;
+            assert) mode_args=() ;;
+            remediate) mode_args=(-e sms_listener_compliance_remediate=true) ;;
+            check_remediate) mode_args=(--check -e sms_listener_compliance_remediate=true) ;;
+            check) mode_args=(--check) ;;
+        esac
+        name=${input}_$mode expect=fail remaining=7 writes=0
+        [ "$mode" != report_only ] || expect=pass
+        [ "$mode" != remediate ] || writes=4
+        # Outside check mode the remediation fixes 4 of the 7; in check mode the run fails for
+        # the 3 it would not fix, while the reports describe the account as fetched.
+        [[ "$mode" != *remediate ]] || remaining=3
+        from=$workdir broken run "$name" "$expect" -e scenario=broken "${input_args[@]}" "${mode_args[@]}" \
+            -e "sms_listener_compliance_previous_report=$workdir/baseline.json" -e sms_listener_compliance_fail_on_drift=true
+        if [ "$expect" = fail ]; then
+            [[ "$(failed_task "$name")" == *'Assert SMS listener compliance'* ]] || fail "$name: failed in $(failed_task "$name")"
+            expect_in "$name" "SMS listener compliance failed: $remaining violation\(s\) on $remaining number\(s\), 7 number\(s\) expected"
+            expect_in "$name" '^NUMBER +KIND +EXPECTED +FOUND'
+            expect_in "$name" '^5552000004 +insecure_url +an https:// URL +http://sms'
+        else
+            expect_in "$name" 'Show SMS listener compliance \(report only\)'
+            expect_in "$name" '"5552000006  missing_number'
+        fi
+        [ "$(api_writes)" = "$writes" ] || fail "$name: $(api_writes) write(s), expected $writes"
+        same=()
+        [ "$input" = list ] || same=("$workdir/list_$mode.reports")
+        "$python" check_reports.py "$mode" "$workdir/$name.reports" "${same[@]}"
+    done
+done
+# The assertion's table has a row per violation, of every kind.
+for row in '5552000001 +sms_disabled' '5552000002 +no_listener_url' '5552000003 +invalid_url +an absolute' \
+           '5552000005 +url_mismatch +https://sms.example.com/listener +https://old' \
+           '5552000006 +missing_number' '5552000009 +unexpected_number'; do
+    expect_in list_assert "^$row"
+done
+# In check mode it lists the fixes the remediation would make.
+expect_in list_check_remediate '^Planned by the remediation, not written \(check mode\) \(4\):'
 
 # A bad row fails before any API call, naming the file and the line.
 printf 'number,url\n5551000000,\n555-100-01,\n' >"$workdir/bad.csv"
@@ -90,7 +122,7 @@ expect_in bad_csv "$workdir/bad.csv line 3 .*'555-100-01' is not a 10-digit US p
 # Drift since a previous run's JSON report.  The first run has none yet (a warning); the
 # second sees no change; against the changed account the third reports the changes and
 # passes, the fourth fails with fail_on_drift.
-later() { DIALOGTECH_EMULATOR_DATA=$PWD/accounts-later.json ../../../../hack/with-emulator.sh "$@"; }
+later() { DIALOGTECH_EMULATOR_DATA=$here/accounts-later.json "$here/../../../../hack/with-emulator.sh" "$@"; }
 drift_args=(-e scenario=compliant -e sms_listener_compliance_fail_on_unexpected=false
             -e "sms_listener_compliance_previous_report=$workdir/previous.json"
             -e "sms_listener_compliance_report_json=$REPORT_DIR/compliance.json"
@@ -115,6 +147,40 @@ run drift_foreign fail "${drift_args[@]}" -e "sms_listener_compliance_previous_r
 expect_in drift_foreign "previous report $workdir/old.json is not a JSON report of dialogtech.api.sms_listener_compliance"
 [ "$(api_requests)" = 0 ] || fail "drift_foreign: the API was called $(api_requests) time(s)"
 
+# Relative paths are taken from the playbook's folder, whatever folder ansible-playbook runs
+# in: the JSON report of one run is the previous report of the next, which finds the drift.
+relative_args=(-e scenario=compliant -e sms_listener_compliance_fail_on_unexpected=false
+               -e sms_listener_compliance_previous_report=relative-reports/compliance.json
+               -e sms_listener_compliance_report_json=relative-reports/compliance.json)
+from=$workdir run relative_first pass "${relative_args[@]}"
+[ -f "$here/relative-reports/compliance.json" ] || fail "relative_first: no report in the playbook's folder"
+from=$workdir launcher=later run relative_drift pass "${relative_args[@]}"
+expect_in relative_drift '2 change\(s\) in the account since the previous report'
+[ ! -e "$workdir/relative-reports" ] || fail "relative paths were taken from the current folder"
+
+# Reports are private by default: 0600, in the folders the role makes (nested too) 0700; a
+# folder that exists keeps its mode (it was once set to 0755, /tmp's too).  The report mode
+# widens both for CI artifacts; it must be a quoted octal mode.
+mkdir -m 0751 "$workdir/existing"
+mode_args=(-e scenario=compliant -e "sms_listener_compliance_report_json=$workdir/existing/compliance.json"
+           -e "sms_listener_compliance_report_junit=$workdir/made/nested/compliance.xml"
+           -e "sms_listener_compliance_report_markdown=$workdir/made/compliance.md")
+modes() {  # NAME EXPECTED: the modes of the three reports, the two folders made and the one that existed
+    local found
+    found=$(cd "$workdir" && stat -c %a existing/compliance.json made/nested/compliance.xml made/compliance.md \
+            made made/nested existing | tr '\n' ' ')
+    [ "$found" = "$2 " ] || fail "$1: modes $found, expected $2"
+}
+run modes_private pass "${mode_args[@]}"
+modes modes_private '600 600 600 700 700 751'
+rm -r "$workdir/made"
+run modes_shared pass "${mode_args[@]}" -e sms_listener_compliance_report_mode=0644
+modes modes_shared '644 644 644 755 755 751'
+run modes_number fail "${mode_args[@]}" -e '{"sms_listener_compliance_report_mode": 420}'
+[[ "$(failed_task modes_number)" == *'Validate sms_listener_compliance_report_mode'* ]] || fail "modes_number: failed in $(failed_task modes_number)"
+expect_in modes_number "sms_listener_compliance_report_mode must be a quoted octal mode such as '0600' or '0644', not 420"
+[ "$(api_requests)" = 0 ] || fail "modes_number: the API was called $(api_requests) time(s)"
+
 # Remediation: in check mode the 4 fixable numbers are planned (shown with --diff) and
 # nothing is written; for real they are written; a rerun writes nothing (remediate.yml
 # asserts the facts, the JSON report and the emulator's write count of each step).
@@ -129,7 +195,12 @@ for step in check real rerun; do
         || { cat "$workdir/remediate_$step.out"; fail "remediate.yml ($step) failed"; }
 done
 expect_in remediate_check '^\+ +"url": "https://sms.example.com/listener"'
-expect_in remediate_check 'SMS listener compliance failed: 3 violation\(s\) on 3 number\(s\)'
+# --diff shows the plan, not the reports: they are no change to the account, and hold all of it.
+! grep -q '"account_numbers"' "$workdir/remediate_check.out" || fail "remediate_check: --diff showed a report's content"
+# In check mode the fact and the reports describe the account as fetched, with the planned fixes.
+expect_in remediate_check 'SMS listener compliance failed: 7 violation\(s\) on 7 number\(s\)'
+expect_in remediate_check '"Planned by the remediation, not written \(check mode\) \(4\):"'
+expect_in remediate_real 'SMS listener compliance failed: 3 violation\(s\) on 3 number\(s\)'
 
 # Fails closed, with the client's error, whether the wrong secret comes from the
 # environment or a role variable; and writes no report.
@@ -182,4 +253,4 @@ for secret in compliant-SECRET-7c1f-canary "$BROKEN_SECRET" "$WRONG"; do
         fail "a secret leaked into the files above"
     fi
 done
-echo "sms_listener_compliance: 18 runs and 3 remediation runs as expected; no secret in their -vvvv output, log or reports"
+echo "sms_listener_compliance: 15 runs of the input x mode matrix, 20 other runs and 3 remediation runs as expected; no secret in their -vvvv output, log or reports"

@@ -266,3 +266,71 @@ def test_junit_drift_case(tmp_path):
     assert counts == ('3', '1', '1')
     assert case.find('failure').get('type') == 'drift'
     assert '5559990003  removed' in case.find('failure').text
+
+
+def test_drift_after_a_remediation_is_of_the_account_as_fetched(tmp_path):
+    # The role evaluates the account as its remediation left it, but the changes since the
+    # previous report are those others made: the remediation's own writes are not drift.
+    broken = [dict(record) for record in ACCOUNT]
+    broken[3]['url'] = 'https://old.example.com/'
+    previous = previous_report_of(tmp_path, broken)
+    remediated = [dict(record) for record in broken]
+    remediated[3]['url'] = LISTENER
+    settings = dict(default_url=LISTENER, previous_report=previous, fail_on_drift=True)
+    result = sms_listener_compliance(remediated, ['5559990003'], drift_numbers=broken, **settings)
+    assert result['passed'] is True and result['drift'] == []
+    assert result['summary'].endswith('; no change in the account since the previous report')
+    # Without it the remediation's own write counts as a change and fails the run.
+    assert sms_listener_compliance(remediated, ['5559990003'], **settings)['drift'] == [
+        {'number': '5559990003', 'change': 'url_changed', 'before': 'https://old.example.com/', 'after': LISTENER}]
+
+
+def check_mode_result():
+    """A result as the role makes it in check mode with remediation: the account as fetched,
+    marked, with the fixes it would write."""
+    result = sms_listener_compliance(ACCOUNT, ['5559990003'], default_url=LISTENER, require_https=False)
+    result.update(check_mode=True, remediated=[], not_fixable=[], planned=[
+        {'number': '5559990003', 'before': {'sms_enabled': True, 'url': 'http://legacy.example.com/sms.php'},
+         'after': {'sms_enabled': True, 'url': LISTENER}}])
+    return result
+
+
+def test_check_mode_reports_list_the_planned_fixes_on_their_own():
+    result = check_mode_result()
+    text = sms_listener_markdown(result)
+    assert text.startswith('### SMS listener compliance\n\nSMS listener compliance failed: 1 violation(s)')
+    assert '\n\nCheck mode: the account as fetched; nothing was written.\n' in text
+    assert '#### Violations (1)' in text and '#### Fixed by the remediation' not in text
+    assert '#### Planned by the remediation, not written (check mode) (1)' in text
+    assert ['5559990003', 'sms\\_enabled=true, url=http://legacy.example.com/sms.php',
+            'sms\\_enabled=true, url=%s' % LISTENER] in [[cell.strip() for cell in row] for row in markdown_rows(text)]
+
+    table = sms_listener_table(result).splitlines()
+    assert table[4] == 'Planned by the remediation, not written (check mode) (1):'
+    assert table[6].split()[0] == '5559990003'
+
+    suite = ElementTree.fromstring(sms_listener_junit(result).encode('utf-8')).find('testsuite')
+    assert [(item.get('name'), item.get('value')) for item in suite.find('properties')] == [('check_mode', 'true')]
+    assert (suite.get('tests'), suite.get('failures'), suite.get('skipped')) == ('3', '1', '2')
+    planned = [case for case in suite.findall('testcase') if case.get('name') == 'planned remediation'][0]
+    assert planned.find('skipped').get('message') == '1 number(s) would be set; check mode, nothing was written'
+    assert '5559990003  sms_enabled=true, url=http://legacy' in planned.find('system-out').text
+
+    report = json.loads(sms_listener_json(result, ACCOUNT))
+    assert report['check_mode'] is True and report['passed'] is False and report['planned'] == result['planned']
+    assert report['account_numbers'] == ACCOUNT
+
+
+def test_check_mode_with_nothing_to_fix_has_a_passing_planned_case():
+    result = dict(check_mode_result(), planned=[])
+    suite = ElementTree.fromstring(sms_listener_junit(result).encode('utf-8')).find('testsuite')
+    planned = [case for case in suite.findall('testcase') if case.get('name') == 'planned remediation'][0]
+    assert list(planned) == [] and (suite.get('tests'), suite.get('skipped')) == ('3', '1')
+    assert 'Planned by the remediation' not in sms_listener_markdown(result)
+
+
+def test_reports_of_a_run_outside_check_mode_are_unmarked():
+    result = dict(check_mode_result(), check_mode=False)
+    del result['planned']
+    assert 'Check mode' not in sms_listener_markdown(result)
+    assert '<properties' not in sms_listener_junit(result) and 'planned remediation' not in sms_listener_junit(result)

@@ -55,3 +55,30 @@ def test_a_missing_previous_report_is_handed_to_the_warning_callback(tmp_path):
     assert result['drift'] == [] and result['previous_report'] is None
     assert warnings == ['previous report %s does not exist (the first run?); drift since it is not checked'
                         % (tmp_path / 'none.json')]
+
+
+BROKEN_ACCOUNT = [
+    {'number': '5552000001', 'sms_enabled': False, 'url': 'https://sms.example.com/listener'},
+    {'number': '5552000004', 'sms_enabled': True, 'url': 'http://sms.example.com/listener'},
+    {'number': '5552000005', 'sms_enabled': True, 'url': 'https://old.example.com/listener'},
+]
+BROKEN_CSV = ('number,url_regex\n5552000001,\n5552000004,https?://sms[.]example[.]com/listener\n'
+              '5552000005,\n5552000006,\n')
+
+
+@pytest.mark.parametrize('listed', [[], ['5552000001'], ['5552000001', '5552000005']],
+                         ids=['file', 'both', 'both-overlapping'])
+def test_remediation_plan_knows_the_numbers_of_the_expected_file(tmp_path, listed):
+    # A number known only from the file had no expectation: 'NoneType' object is not subscriptable.
+    path = tmp_path / 'expected.csv'
+    path.write_text(BROKEN_CSV)
+    settings = dict(default_url='https://sms.example.com/listener', expected_file=str(path))
+    compliance = _compliance.evaluate(BROKEN_ACCOUNT, listed, **settings)
+    assert _compliance.remediation_plan(compliance, listed, **settings) == {
+        'fixes': [{'number': '5552000001', 'url': 'https://sms.example.com/listener'},
+                  {'number': '5552000005', 'url': 'https://sms.example.com/listener'}],
+        'not_fixable': [
+            {'number': '5552000004', 'kinds': ['insecure_url'],
+             'why': 'no exact url is expected (only a url_regex, or none), so there is no URL to set'},
+            {'number': '5552000006', 'kinds': ['missing_number'],
+             'why': 'the account does not have the number; numbers are bought in the DialogTech web UI'}]}
