@@ -23,8 +23,9 @@ SECRETS="writer-SECRET-5c1a-canary read-only-SECRET-93de-canary lost-applied-SEC
 reset_emulator
 ansible-playbook module.yml "$@"
 
-# An invalid value of an option only the lookup reads, in the environment, neither fails
-# the write's task nor keeps the lookup's answer from before the write.
+# An invalid value in the environment of an option the task sets, which the action plugin
+# must not resolve after the write, neither fails the write's task nor keeps the lookup's
+# answer from before the write.
 reset_emulator
 DIALOGTECH_RETRIES=three ansible-playbook lookup_env.yml "$@" >"$workdir/lookup_env.out" 2>&1 \
     || { cat "$workdir/lookup_env.out"; fail "lookup_env.yml failed"; }
