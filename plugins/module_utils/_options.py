@@ -15,6 +15,13 @@ from collections import namedtuple
 from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.common.validation import (
+    check_type_bool,
+    check_type_float,
+    check_type_int,
+    check_type_path,
+    check_type_str,
+)
 
 from ansible_collections.dialogtech.api.plugins.module_utils._errors import DialogTechError
 
@@ -35,6 +42,46 @@ CONNECTION_ARGUMENT_SPEC = {
     'max_response_bytes': {'type': 'int', 'default': 64 * 1024 * 1024},
 }
 ConnectionOptions = namedtuple('ConnectionOptions', list(CONNECTION_ARGUMENT_SPEC))
+
+
+_CONVERTERS = {'str': check_type_str, 'float': check_type_float, 'int': check_type_int, 'bool': check_type_bool,
+               'path': check_type_path}
+
+
+def environment_variable(name):
+    """The variable a connection option falls back to: DIALOGTECH_<NAME>."""
+    return 'DIALOGTECH_%s' % name.upper()
+
+
+def from_environment(values, environ=None):
+    """Every connection option, for callers without Ansible's option system (an
+    ansible-rulebook event source): the value in ``values`` when it is not None, else the
+    DIALOGTECH_<NAME> variable of ``environ`` (default os.environ) when set and not empty,
+    converted to the option's type, else the spec's default.
+
+    Raise DialogTechError naming the variable whose value is not of the option's type.
+    """
+    environ = os.environ if environ is None else environ
+    options = {}
+    for name, spec in CONNECTION_ARGUMENT_SPEC.items():
+        value = values.get(name)
+        if value is None:
+            variable = environment_variable(name)
+            text = environ.get(variable)
+            if text:
+                try:
+                    value = _CONVERTERS[spec['type']](text)
+                except (TypeError, ValueError):
+                    # Only str options can hold the secret, and a str never fails to convert.
+                    raise DialogTechError('%s=%r is not a valid %s for %s'
+                                          % (variable, text, spec['type'], name)) from None
+                if 'choices' in spec and value not in spec['choices']:
+                    raise DialogTechError('%s=%r is not one of %s for %s'
+                                          % (variable, text, ', '.join(spec['choices']), name))
+            else:
+                value = spec.get('default')
+        options[name] = value
+    return options
 
 
 def connection_options(values):

@@ -5,11 +5,16 @@
 
 from __future__ import annotations
 
+import os
 
 import pytest
 
 from ansible_collections.dialogtech.api.plugins.module_utils._errors import DialogTechError
-from ansible_collections.dialogtech.api.plugins.module_utils._options import CONNECTION_ARGUMENT_SPEC, validate
+from ansible_collections.dialogtech.api.plugins.module_utils._options import (
+    CONNECTION_ARGUMENT_SPEC,
+    from_environment,
+    validate,
+)
 from ansible_collections.dialogtech.api.tests.unit.helpers import (
     fetch_error, options,
 )
@@ -56,3 +61,26 @@ def test_ca_path_is_checked_only_when_certificates_are(tmp_path):
     bundle.write_text('')
     validate(base._replace(ca_path=str(bundle)))
     validate(base._replace(ca_path=str(tmp_path)))
+
+
+def test_from_environment_takes_unset_options_from_dialogtech_variables():
+    environ = {'DIALOGTECH_ACCESS_KEY': 'from-env', 'DIALOGTECH_SECRET_ACCESS_KEY': 'env-secret',
+               'DIALOGTECH_TIMEOUT': '2.5', 'DIALOGTECH_RETRIES': '0', 'DIALOGTECH_VALIDATE_CERTS': 'no',
+               'DIALOGTECH_HTTP_METHOD': 'POST', 'DIALOGTECH_API_URL': '', 'DIALOGTECH_CA_PATH': '~/ca.pem'}
+    values = from_environment({'access_key': 'given', 'retries': None, 'unrelated': 1}, environ)
+    defaults = {name: spec.get('default') for name, spec in CONNECTION_ARGUMENT_SPEC.items()}
+    assert values == dict(defaults, access_key='given', secret_access_key='env-secret', timeout=2.5, retries=0,
+                          validate_certs=False, http_method='POST', ca_path=os.path.expanduser('~/ca.pem'))
+    assert from_environment({}, {}) == defaults
+
+
+@pytest.mark.parametrize('variable, text, message', [
+    ('DIALOGTECH_TIMEOUT', 'soon', "DIALOGTECH_TIMEOUT='soon' is not a valid float for timeout"),
+    ('DIALOGTECH_RETRIES', '1.5', "DIALOGTECH_RETRIES='1.5' is not a valid int for retries"),
+    ('DIALOGTECH_VALIDATE_CERTS', 'maybe', "DIALOGTECH_VALIDATE_CERTS='maybe' is not a valid bool for validate_certs"),
+    ('DIALOGTECH_HTTP_METHOD', 'PUT', "DIALOGTECH_HTTP_METHOD='PUT' is not one of GET, POST for http_method"),
+])
+def test_from_environment_names_the_variable_of_an_invalid_value(variable, text, message):
+    with pytest.raises(DialogTechError) as caught:
+        from_environment({}, {variable: text})
+    assert str(caught.value) == message
