@@ -55,3 +55,36 @@ def test_a_missing_previous_report_is_handed_to_the_warning_callback(tmp_path):
     assert result['drift'] == [] and result['previous_report'] is None
     assert warnings == ['previous report %s does not exist (the first run?); drift since it is not checked'
                         % (tmp_path / 'none.json')]
+
+
+def test_number_changes_give_every_kind_and_full_states_and_agree_with_the_drift():
+    before = [{'number': '5550000001', 'sms_enabled': True, 'url': 'https://a.example.com/'},
+              {'number': '5550000002', 'sms_enabled': True, 'url': 'https://a.example.com/'},
+              {'number': '5550000003', 'sms_enabled': False, 'url': ''},
+              {'number': '5550000004', 'sms_enabled': 1, 'url': None},
+              {'number': '5550000005', 'sms_enabled': True, 'url': 'https://same.example.com/'}]
+    after = [{'number': '5550000006', 'sms_enabled': True, 'url': 'https://new.example.com/'},
+             {'number': '5550000005', 'sms_enabled': True, 'url': 'https://same.example.com/'},
+             {'number': '5550000004', 'sms_enabled': True, 'url': ''},
+             {'number': '5550000003', 'sms_enabled': True, 'url': 'https://b.example.com/'},
+             {'number': '5550000002', 'sms_enabled': True, 'url': 'https://b.example.com/'}]
+    changes = _compliance.number_changes(before, after)
+    assert changes == [
+        {'number': '5550000001', 'change': 'removed', 'changes': ['removed'],
+         'before': {'sms_enabled': True, 'url': 'https://a.example.com/'}, 'after': None},
+        {'number': '5550000002', 'change': 'url_changed', 'changes': ['url_changed'],
+         'before': {'sms_enabled': True, 'url': 'https://a.example.com/'},
+         'after': {'sms_enabled': True, 'url': 'https://b.example.com/'}},
+        {'number': '5550000003', 'change': 'sms_enabled_changed', 'changes': ['sms_enabled_changed', 'url_changed'],
+         'before': {'sms_enabled': False, 'url': None}, 'after': {'sms_enabled': True, 'url': 'https://b.example.com/'}},
+        {'number': '5550000006', 'change': 'added', 'changes': ['added'],
+         'before': None, 'after': {'sms_enabled': True, 'url': 'https://new.example.com/'}},
+    ]
+    # The role's drift is the same detection, one entry per kind with the changed value.
+    assert [(entry['number'], entry['change']) for entry in _compliance.account_drift(before, after)] == [
+        ('5550000001', 'removed'), ('5550000002', 'url_changed'), ('5550000003', 'sms_enabled_changed'),
+        ('5550000003', 'url_changed'), ('5550000006', 'added')]
+    assert _compliance.account_drift(before, after)[2:4] == [
+        {'number': '5550000003', 'change': 'sms_enabled_changed', 'before': False, 'after': True},
+        {'number': '5550000003', 'change': 'url_changed', 'before': None, 'after': 'https://b.example.com/'}]
+    assert _compliance.number_changes(after, after) == []
