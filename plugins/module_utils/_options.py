@@ -53,6 +53,20 @@ def environment_variable(name):
     return 'DIALOGTECH_%s' % name.upper()
 
 
+def convert_option(name, value):
+    """``value`` (a text from the environment or a rulebook) as connection option ``name``'s
+    type; raise ValueError saying what it is not."""
+    spec = CONNECTION_ARGUMENT_SPEC[name]
+    try:
+        value = _CONVERTERS[spec['type']](value)
+    except (TypeError, ValueError):
+        # Only str options can hold the secret, and a str never fails to convert.
+        raise ValueError('%r is not a valid %s for %s' % (value, spec['type'], name)) from None
+    if 'choices' in spec and value not in spec['choices']:
+        raise ValueError('%r is not one of %s for %s' % (value, ', '.join(spec['choices']), name))
+    return value
+
+
 def from_environment(values, environ=None):
     """Every connection option, for callers without Ansible's option system (an
     ansible-rulebook event source): the value in ``values`` when it is not None, else the
@@ -67,19 +81,12 @@ def from_environment(values, environ=None):
         value = values.get(name)
         if value is None:
             variable = environment_variable(name)
-            text = environ.get(variable)
-            if text:
+            value = spec.get('default')
+            if environ.get(variable):
                 try:
-                    value = _CONVERTERS[spec['type']](text)
-                except (TypeError, ValueError):
-                    # Only str options can hold the secret, and a str never fails to convert.
-                    raise DialogTechError('%s=%r is not a valid %s for %s'
-                                          % (variable, text, spec['type'], name)) from None
-                if 'choices' in spec and value not in spec['choices']:
-                    raise DialogTechError('%s=%r is not one of %s for %s'
-                                          % (variable, text, ', '.join(spec['choices']), name))
-            else:
-                value = spec.get('default')
+                    value = convert_option(name, environ[variable])
+                except ValueError as exc:
+                    raise DialogTechError('%s=%s' % (variable, exc)) from None
         options[name] = value
     return options
 
