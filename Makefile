@@ -145,8 +145,12 @@ unit-ansible-test: tree
 # --local: the targets run in the pinned venv, which has the collection's Python deps.
 # ansible-test skips targets with some aliases (disabled, unsupported, unstable, ...) and
 # still exits 0, so hack/check-integration.sh fails the run unless every target ran.
+# ansible-rulebook (for the event source's target) comes from a venv of its own, shared by
+# every ansible-core tested: its folder of links goes on PATH, see hack/rulebook-venv.sh.
+RULEBOOK := $(BUILD)/rulebook
 integration: tree
-	hack/check-integration.sh $(TREE) \
+	hack/rulebook-venv.sh $(RULEBOOK)
+	PATH="$(CURDIR)/$(RULEBOOK)/path:$$PATH" hack/check-integration.sh $(TREE) \
 	    $(BIN)/ansible-test integration --local $(ANSIBLE_TEST_FLAGS)
 
 # The ecosystem gates (ansible-lint, galaxy-importer, ...) on the tarball, with tools pinned

@@ -182,7 +182,9 @@ class Watch(object):
     """The source's arguments, checked, and the account as last seen."""
 
     def __init__(self, args, environ):
-        unknown = sorted(str(name) for name in set(args) - set(CONNECTION_ARGUMENT_SPEC) - set(SOURCE_OPTIONS))
+        # ansible-rulebook adds arguments of its own, all named eda_* (eda_feedback_queue).
+        unknown = sorted(str(name) for name in set(args) - set(CONNECTION_ARGUMENT_SPEC) - set(SOURCE_OPTIONS)
+                         if not str(name).startswith('eda_'))
         if unknown:
             raise DialogTechError('unknown argument(s) %s of dialogtech.api.sms_numbers; it takes: %s'
                                   % (', '.join(unknown), ', '.join(list(CONNECTION_ARGUMENT_SPEC) + list(SOURCE_OPTIONS))))

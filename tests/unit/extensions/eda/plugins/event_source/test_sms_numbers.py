@@ -12,18 +12,18 @@ import asyncio
 import json
 import logging
 import os
-import runpy
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
+import ansible
 import pytest
 
 from ansible_collections.dialogtech.api.plugins.module_utils._errors import DialogTechError
-from ansible_collections.dialogtech.api.tests.unit.helpers import SECRET, SECRET_FORMS, serve, stop
+from ansible_collections.dialogtech.api.tests.unit.helpers import (
+    EVENT_SOURCE as SOURCE, SECRET, SECRET_FORMS, load_event_source, serve, stop,
+)
 
-SOURCE = Path(__file__).resolve().parents[6] / 'extensions' / 'eda' / 'plugins' / 'event_source' / 'sms_numbers.py'
 KEY = 'eda-watched'
 NUMBERS = [
     {'number': '5550001001', 'sms_enabled': True, 'url': 'https://sms.example.com/a'},
@@ -91,9 +91,8 @@ class Account(object):
 
 
 @pytest.fixture
-def source(monkeypatch):
-    """The source's globals as ansible-rulebook's runpy.run_path makes them."""
-    return runpy.run_path(str(SOURCE))
+def source():
+    return load_event_source()
 
 
 class Polls(object):
@@ -102,8 +101,7 @@ class Polls(object):
     def __init__(self, source, args, monkeypatch):
         self.queue, self.intervals = asyncio.Queue(), []
         self._asleep, self._wake = asyncio.Queue(), asyncio.Queue()
-        # run_path returns a copy of the source's globals; its functions see the original.
-        monkeypatch.setitem(source['main'].__globals__, '_pause', self._pause)
+        monkeypatch.setitem(source, '_pause', self._pause)
         self.task = asyncio.ensure_future(source['main'](self.queue, args))
 
     async def _pause(self, seconds):
@@ -182,9 +180,9 @@ def test_the_first_poll_is_the_baseline_then_every_kind_of_change_is_one_event(s
     ]
 
 
-def test_url_change_alone_and_the_default_interval(source, account, monkeypatch):
+def test_url_change_alone_the_default_interval_and_rulebook_arguments(source, account, monkeypatch):
     async def scenario():
-        polls = Polls(source, {}, monkeypatch)
+        polls = Polls(source, {'eda_feedback_queue': asyncio.Queue()}, monkeypatch)  # ansible-rulebook's own
         await polls.first()
         account.set('5550001002', url='https://sms.example.com/moved')
         events = without_time(await polls.next(), account.api)
@@ -407,21 +405,24 @@ def test_cancellation_ends_the_source_at_once_without_an_error(source, account, 
 
 
 IMPORT_AS_ANSIBLE_RULEBOOK = r'''
-import json, runpy, sys
+import importlib.util, json, runpy, sys
+sys.path.append(sys.argv[2])  # ansible-core, installed beside ansible-rulebook
+before = importlib.util.find_spec('ansible_collections') is not None
 source = runpy.run_path(sys.argv[1])
-print(json.dumps({'main': callable(source['main']), 'root': sys.path[0],
+print(json.dumps({'importable_before': before, 'main': callable(source['main']), 'root': sys.path[0],
                   'core': source['fetch_numbers'].__module__}))
 '''
 
 
 def test_the_source_finds_its_collection_without_sys_path_help():
     # -I: no PYTHONPATH, user site or current folder; ansible-rulebook adds nothing either.
-    result = subprocess.run([sys.executable, '-I', '-c', IMPORT_AS_ANSIBLE_RULEBOOK, str(SOURCE)],
+    ansible_core = os.path.dirname(os.path.dirname(ansible.__file__))
+    result = subprocess.run([sys.executable, '-I', '-c', IMPORT_AS_ANSIBLE_RULEBOOK, str(SOURCE), ansible_core],
                             capture_output=True, text=True, check=False, cwd='/')
     assert result.returncode == 0, result.stderr
-    answer = json.loads(result.stdout)
-    root = str(SOURCE.parents[7])
-    assert answer == {'main': True, 'root': root, 'core': 'ansible_collections.dialogtech.api.plugins.module_utils._client'}
+    assert json.loads(result.stdout) == {
+        'importable_before': False, 'main': True, 'root': str(SOURCE.parents[7]),
+        'core': 'ansible_collections.dialogtech.api.plugins.module_utils._client'}
 
 
 def test_a_copy_outside_a_collection_says_so(source, tmp_path):

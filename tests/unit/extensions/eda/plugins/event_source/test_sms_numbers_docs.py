@@ -8,15 +8,13 @@ collection's spec and the source's own, with the same types and defaults."""
 from __future__ import annotations
 
 import json
-import runpy
-from pathlib import Path
-
 import yaml
 
 from ansible_collections.dialogtech.api.plugins.module_utils._options import CONNECTION_ARGUMENT_SPEC
+from ansible_collections.dialogtech.api.tests.unit.helpers import EVENT_SOURCE, load_event_source
 
-EVENT_SOURCES = Path(__file__).resolve().parents[6] / 'extensions' / 'eda' / 'plugins' / 'event_source'
-SOURCE = runpy.run_path(str(EVENT_SOURCES / 'sms_numbers.py'))
+EVENT_SOURCES = EVENT_SOURCE.parent
+SOURCE = load_event_source()
 DOCUMENTATION = yaml.safe_load(SOURCE['DOCUMENTATION'])
 JSON_TYPES = {'str': 'string', 'path': 'string', 'float': 'number', 'int': 'integer', 'bool': 'boolean', 'list': 'array'}
 
