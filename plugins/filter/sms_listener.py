@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The sms_listener_* filters: the compliance rules (plugin_utils/_compliance.py) and
 report renderers (plugin_utils/_reports.py) as Jinja filters, for the
-sms_listener_compliance role and for playbooks that use them on their own.
+sms_listener_compliance role and for playbooks that use them on their own; and the
+check of the role's own variables (plugin_utils/_role_variables.py).
 
 An adapter only, like a module's ``main``: it turns the rules' ComplianceError into
 AnsibleFilterError and their warnings into Ansible's.  Documentation of each filter is in
@@ -15,7 +16,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 from ansible.utils.display import Display
 
-from ansible_collections.dialogtech.api.plugins.plugin_utils import _reports
+from ansible_collections.dialogtech.api.plugins.plugin_utils import _reports, _role_variables
 from ansible_collections.dialogtech.api.plugins.plugin_utils._compliance import (
     ComplianceError,
     evaluate,
@@ -40,6 +41,13 @@ def sms_listener_remediation(compliance, expected, *args, **kwargs):
     return _filter_call(remediation_plan, compliance, expected, *args, **kwargs)
 
 
+def sms_listener_role_variables(values, types, prefix, names, known):
+    for name, closest in _role_variables.unknown_names(names, known, prefix):
+        display.warning('%s is not a variable of the role, so it is ignored%s'
+                        % (name, '; did you mean %s?' % closest if closest else ''))
+    return _role_variables.wrong_values(values, types, prefix)
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -49,4 +57,5 @@ class FilterModule(object):
             'sms_listener_markdown': _reports.markdown,
             'sms_listener_json': _reports.json_report,
             'sms_listener_remediation': sms_listener_remediation,
+            'sms_listener_role_variables': sms_listener_role_variables,
         }

@@ -153,14 +153,20 @@ from ansible.release import __version__ as ansible_version
 from ansible.utils.display import Display
 
 from ansible_collections.dialogtech.api.plugins.module_utils._numbers import normalize_number, select
-from ansible_collections.dialogtech.api.plugins.module_utils._options import CONNECTION_ARGUMENT_SPEC
+from ansible_collections.dialogtech.api.plugins.module_utils._errors import DialogTechError
+from ansible_collections.dialogtech.api.plugins.module_utils._options import (
+    CONNECTION_ARGUMENT_SPEC,
+    connection_options,
+    from_environment,
+    require_credentials,
+)
 from ansible_collections.dialogtech.api.plugins.plugin_utils import _compat, _run_cache
 
 display = Display()
 
-# Options of this lookup itself; all the others are the connection options of the doc
-# fragment, which go to the client (and into the cache key) as they are.
-_LOOKUP_OPTIONS = frozenset(('_terms', 'on_missing', 'run_cache', 'run_cache_dir'))
+# Where the lookup can be given a connection option: str.format text for require_credentials.
+ROUTES = ('the keyword {name}=, the variable dialogtech_{name}, the {variable} environment variable '
+          'or {name} in the [dialogtech] section of ansible.cfg')
 # The variables that set options: dialogtech_<option>, as documented (a unit test holds
 # the documentation to this rule).
 OPTION_VARIABLES = tuple('dialogtech_' + name for name in list(CONNECTION_ARGUMENT_SPEC) + ['run_cache', 'run_cache_dir'])
@@ -204,7 +210,7 @@ class LookupModule(LookupBase):
             except ValueError as exc:
                 raise AnsibleError('invalid term: %s' % exc)
 
-        connection = {name: value for name, value in self.get_options().items() if name not in _LOOKUP_OPTIONS}
+        connection = self._connection(kwargs, options or {})
         if self.get_option('run_cache'):
             _share_definitions()
             try:
@@ -227,6 +233,29 @@ class LookupModule(LookupBase):
             for number in missing:
                 display.warning('dialogtech_sms_numbers: the account has no SMS number %s; left out' % number)
         return found
+
+
+    def _connection(self, keywords, variables):
+        """The connection options by the collection's one rule: keyword, variable, then the
+        environment (from_environment), then ansible.cfg, then the default.
+
+        Ansible's own environment handling would take an empty variable as a value and
+        word an invalid one its own way, so the option definitions have no env entries;
+        what a keyword or a variable set is told apart from ansible.cfg by where it came
+        from, as get_option_and_origin does not say so on every supported ansible-core.
+        """
+        given, configured = {}, {}
+        for name in CONNECTION_ARGUMENT_SPEC:
+            if keywords.get(name) is not None or variables.get('dialogtech_' + name) is not None:
+                given[name] = self.get_option(name)
+            else:
+                configured[name] = self.get_option(name)
+        try:
+            connection = from_environment(given, defaults=configured)
+            require_credentials(connection_options(connection), ROUTES)
+        except DialogTechError as exc:
+            raise AnsibleError(str(exc))
+        return connection
 
 
 def _flatten(terms):
@@ -261,8 +290,6 @@ def _fetch(connection):
     hundreds of workers a big play forks.
     """
     from ansible_collections.dialogtech.api.plugins.module_utils._client import fetch_numbers, missing_libraries
-    from ansible_collections.dialogtech.api.plugins.module_utils._errors import DialogTechError
-    from ansible_collections.dialogtech.api.plugins.module_utils._options import connection_options
     from ansible_collections.dialogtech.api.plugins.module_utils._response import as_dicts
 
     missing = missing_libraries()

@@ -33,6 +33,16 @@ def normalize_number(value):
     return compact
 
 
+def normalize_option_number(value):
+    """normalize_number for a module's str option, to which an unquoted 0551234567 arrives
+    as the decimal digits of the octal number YAML read: the error names what the user
+    probably wrote, as it does for the lookup's and the role's numbers."""
+    try:
+        return normalize_number(value)
+    except ValueError as exc:
+        raise ValueError('%s%s' % (exc, octal_hint(value) if value.isdigit() else '')) from None
+
+
 def by_number(records):
     """The account's records (dicts) keyed by number; should the API list a number twice,
     its first record counts, wherever numbers are picked."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 
-from ansible_collections.dialogtech.api.plugins.module_utils._numbers import by_number, normalize_number
+from ansible_collections.dialogtech.api.plugins.module_utils._numbers import by_number, normalize_option_number
 from ansible_collections.dialogtech.api.plugins.module_utils._options import is_http_url
 
 # The vendor's limit on the url parameter of sms.register_number.
@@ -30,10 +30,11 @@ def check_url(url):
 
 
 def wanted(number, url, state):
-    """The Wanted of one ``{number, url, state}``; ValueError names what is wrong."""
+    """The Wanted of one ``{number, url, state}`` of the module's options; ValueError
+    names what is wrong."""
     if state not in (PRESENT, ABSENT):
         raise ValueError('state must be %s or %s, not %r' % (PRESENT, ABSENT, state))
-    number = normalize_number(number)
+    number = normalize_option_number(number)
     if state == ABSENT:
         if url is not None:
             raise ValueError('url is set for %s with state=absent, which turns SMS off and sets no URL' % number)

@@ -207,7 +207,7 @@ from ansible_collections.dialogtech.api.plugins.module_utils._errors import Dial
 from ansible_collections.dialogtech.api.plugins.module_utils._numbers import select
 from ansible_collections.dialogtech.api.plugins.module_utils._options import (
     CONNECTION_ARGUMENT_SPEC,
-    connection_options,
+    module_connection,
 )
 from ansible_collections.dialogtech.api.plugins.module_utils._plan import (
     REGISTER,
@@ -243,7 +243,7 @@ def main():
     for library, import_error in missing_libraries():
         module.fail_json(msg=missing_required_lib(library), exception=import_error)
     wants = wanted_numbers(module)
-    options = connection_options(module.params)
+    options = module_connection(module, changes=[])
 
     try:
         records = as_dicts(fetch_numbers(options).numbers)

@@ -153,10 +153,10 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.dialogtech.api.plugins.module_utils._client import fetch_numbers, missing_libraries
 from ansible_collections.dialogtech.api.plugins.module_utils._errors import DialogTechError
-from ansible_collections.dialogtech.api.plugins.module_utils._numbers import normalize_number, octal_hint, select
+from ansible_collections.dialogtech.api.plugins.module_utils._numbers import normalize_option_number, select
 from ansible_collections.dialogtech.api.plugins.module_utils._options import (
     CONNECTION_ARGUMENT_SPEC,
-    connection_options,
+    module_connection,
 )
 from ansible_collections.dialogtech.api.plugins.module_utils._response import as_dicts
 
@@ -178,14 +178,13 @@ def main():
         wanted = {}
         for number in module.params['numbers']:
             try:
-                wanted[normalize_number(number)] = None
+                wanted[normalize_option_number(number)] = None
             except ValueError as exc:
-                # The option is a list of str: an unquoted number that YAML read as octal
-                # arrives here as its decimal digits.
-                module.fail_json(msg='numbers: %s%s' % (exc, octal_hint(number) if number.isdigit() else ''))
+                module.fail_json(msg='numbers: %s' % exc)
 
+    options = module_connection(module)
     try:
-        result = fetch_numbers(connection_options(module.params))
+        result = fetch_numbers(options)
     except DialogTechError as exc:
         module.fail_json(msg=str(exc))
 

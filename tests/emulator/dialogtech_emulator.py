@@ -8,7 +8,9 @@ each may name a ``fault`` to misbehave in a chosen way.  Besides the API it serv
 
 - ``GET /_emulator/stats``: requests counted per access key, per path, and in total;
   ``reads`` and ``writes`` (API requests by kind of action, so a test can assert that a
-  run wrote nothing), ``by_action``; and ``dtd_fetches``: how often anything under
+  run wrote nothing), ``by_action``; ``by_method`` (API requests by HTTP method) and
+  ``keys_in_url`` (API requests with ``access_key`` or ``secret_access_key`` in their
+  URL's query string, which ``http_method: POST`` must avoid); and ``dtd_fetches``: how often anything under
   ``/_emulator/dtd/`` was fetched (a client that resolves an external DTD shows up here);
 - ``POST /_emulator/reset``: zero the counters, restore every account's numbers as the
   data file gives them, and reset the faults' per-account state;
@@ -133,8 +135,10 @@ class Emulator(object):
             by_key = {key[len('key:'):]: n for key, n in self.counts.items() if key.startswith('key:')}
             by_path = {key[len('path:'):]: n for key, n in self.counts.items() if key.startswith('path:')}
             by_action = {key[len('action:'):]: n for key, n in self.counts.items() if key.startswith('action:')}
+            by_method = {key[len('method:'):]: n for key, n in self.counts.items() if key.startswith('method:')}
             return {'requests': self.counts['api'], 'by_access_key': by_key, 'by_path': by_path,
-                    'by_action': by_action, 'reads': by_action.get(READ_ACTION, 0),
+                    'by_action': by_action, 'by_method': by_method, 'keys_in_url': self.counts['keys_in_url'],
+                    'reads': by_action.get(READ_ACTION, 0),
                     'writes': sum(by_action.get(action, 0) for action in WRITE_ACTIONS),
                     'dtd_fetches': self.counts['dtd']}
 
@@ -205,7 +209,7 @@ class Handler(BaseHTTPRequestHandler):
         if parts.path.startswith(DTD_PATH):
             self.emulator.count('dtd')
             return self.send_body(EXTERNAL_DTD, content_type='application/xml-dtd')
-        self.api(parts.path, parse_qs(parts.query))
+        self.api(parts.path, parse_qs(parts.query), parts.query)
 
     def do_POST(self):
         parts = urlsplit(self.path)
@@ -216,13 +220,16 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_body(b'{}', content_type='application/json')
         query = parse_qs(parts.query)
         query.update(parse_qs(form))
-        self.api(parts.path, query)
+        self.api(parts.path, query, parts.query)
 
-    def api(self, path, query):
+    def api(self, path, query, url_query):
         self.emulator.count('path:' + path)
         if path != API_PATH:
             return self.send_body(b'<html><body>404 Not Found</body></html>', status=404, content_type='text/html')
         self.emulator.count('api')
+        self.emulator.count('method:' + self.command)
+        if {'access_key', 'secret_access_key'} & set(parse_qs(url_query)):
+            self.emulator.count('keys_in_url')
         param = last_values(query)
         account = self.emulator.accounts.get(param.get('access_key'))
         if account is not None:

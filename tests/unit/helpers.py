@@ -19,7 +19,7 @@ from ansible_collections.dialogtech.api.tests.emulator import client as emulator
 
 from ansible_collections.dialogtech.api.plugins.module_utils._client import fetch_numbers
 from ansible_collections.dialogtech.api.plugins.module_utils._errors import DialogTechError
-from ansible_collections.dialogtech.api.plugins.module_utils._options import CONNECTION_ARGUMENT_SPEC, ConnectionOptions
+from ansible_collections.dialogtech.api.plugins.module_utils._options import CONNECTION_DEFAULTS, ConnectionOptions
 
 
 EMULATOR_DIR = Path(__file__).resolve().parents[1] / 'emulator'
@@ -83,7 +83,7 @@ def stats(server):
 
 
 def options(url, access_key='fault-none', **overrides):
-    values = {name: spec.get('default') for name, spec in CONNECTION_ARGUMENT_SPEC.items()}
+    values = dict(CONNECTION_DEFAULTS)
     values.update(access_key=access_key, secret_access_key=SECRET, api_url=url)
     values.update(overrides)
     return ConnectionOptions(**values)

@@ -27,16 +27,29 @@ def role_options():
     return specs['argument_specs']['main']['options']
 
 
+@pytest.fixture(scope='module')
+def checked_types():
+    """The types the role's first task checks its raw variables against."""
+    return yaml.safe_load((ROLE / 'vars' / 'main.yml').read_text(encoding='utf-8'))[
+        '__sms_listener_compliance_variable_types']
+
+
 @pytest.mark.parametrize('name', sorted(CONNECTION_ARGUMENT_SPEC))
-def test_each_connection_option_is_a_role_variable_of_the_same_type(role_options, name):
+def test_each_connection_option_is_a_role_variable_of_the_same_type(role_options, checked_types, name):
     spec, role = CONNECTION_ARGUMENT_SPEC[name], role_options.get(PREFIX + name)
     assert role is not None, 'argument_specs.yml lacks %s%s' % (PREFIX, name)
-    assert role['type'] == spec['type']
+    if role['type'] == 'raw':
+        assert checked_types[PREFIX + name] == spec['type']
+    else:
+        assert role['type'] == spec['type']
+        assert role.get('choices') == spec.get('choices')
     assert role.get('no_log', False) == spec.get('no_log', False)
-    # Unset role variables leave the option to the module's own default and fallbacks.
+    # Unset role variables leave the option to dialogtech_*, module_defaults and the environment.
     assert 'default' not in role and not role.get('required', False)
-    if 'choices' in spec:
-        assert role.get('choices') == spec['choices']
+
+
+def test_the_raw_variables_are_exactly_those_the_first_task_checks(role_options, checked_types):
+    assert sorted(name for name, option in role_options.items() if option['type'] == 'raw') == sorted(checked_types)
 
 
 @pytest.mark.parametrize('name', sorted(CONNECTION_ARGUMENT_SPEC))

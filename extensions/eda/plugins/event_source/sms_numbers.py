@@ -153,8 +153,9 @@ from ansible_collections.dialogtech.api.plugins.module_utils._numbers import nor
 from ansible_collections.dialogtech.api.plugins.module_utils._options import (
     CONNECTION_ARGUMENT_SPEC,
     ConnectionOptions,
-    convert_option,
+    convert,
     from_environment,
+    require_credentials,
     validate,
 )
 from ansible_collections.dialogtech.api.plugins.module_utils._redaction import redact, redact_library_logs
@@ -191,15 +192,16 @@ class Watch(object):
         given = {}
         for name in CONNECTION_ARGUMENT_SPEC:
             if args.get(name) is not None:
-                try:
-                    given[name] = convert_option(name, args[name])
-                except ValueError as exc:
-                    raise DialogTechError('argument %s' % exc) from None
+                # Converted too: a value templated from rulebook variables arrives as text.
+                given[name], problem = convert(name, args[name])
+                if problem:
+                    raise DialogTechError('argument %s: %r %s' % (name, args[name], problem))
         if given.get('secret_access_key'):
             logger.warning('dialogtech.api.sms_numbers: secret_access_key is given as a rulebook argument, which '
                            'ansible-rulebook prints at -vv; set the DIALOGTECH_SECRET_ACCESS_KEY environment '
                            'variable (an EDA credential) instead')
         self.options = ConnectionOptions(**from_environment(given, environ))
+        require_credentials(self.options, 'the argument {name} or the {variable} environment variable')
         validate(self.options)
         self.api = origin(self.options.api_url)
         self.interval = _interval(args.get('interval'))

@@ -152,6 +152,24 @@ run empty fail -e scenario=invalid -e '{"sms_listener_compliance_expected_number
 expect_in empty 'sms_listener_compliance_expected_numbers is an empty list and no sms_listener_compliance_expected_numbers_file is set: list the numbers to check'
 [ "$(api_requests)" = 0 ] || fail "empty: the API was called $(api_requests) time(s)"
 
+# A misspelt variable is warned about, once, naming the closest one the role knows; the
+# run goes on with what the role knows.
+run typo pass -e scenario=compliant -e sms_listener_compliance_require_http=false \
+    -e sms_listener_compliance_expected_number=5551000000
+for typo in require_http:require_https expected_number:expected_numbers; do
+    warning="sms_listener_compliance_${typo%:*} is not a variable of the role, so it is ignored; did you mean sms_listener_compliance_${typo#*:}\\?"
+    [ "$(grep -cE -- "$warning" "$workdir/typo.out")" = 1 ] || { cat "$workdir/typo.out"; fail "typo: not once: /$warning/"; }
+done
+grep -q 'is not a variable of the role' "$workdir/compliant.out" && fail "compliant: a warning about a known variable"
+# A value of the wrong type fails first, in one line naming the variable, before any API
+# call (ansible-core's own check would print its whole argument spec).
+run wrong_type fail -e scenario=compliant -e sms_listener_compliance_timeout=ten -e sms_listener_compliance_report_only=sometimes
+[[ "$(failed_task wrong_type)" == *"Check the role's variables"* ]] || fail "wrong_type: failed in $(failed_task wrong_type)"
+expect_in wrong_type "\"msg\": \"sms_listener_compliance_timeout: 'ten' is not a number\""
+expect_in wrong_type "\"msg\": \"sms_listener_compliance_report_only: 'sometimes' is not a boolean"
+grep -q argument_spec_data "$workdir/wrong_type.out" && fail "wrong_type: ansible-core's argument spec dump"
+[ "$(api_requests)" = 0 ] || fail "wrong_type: the API was called $(api_requests) time(s)"
+
 # No secret anywhere: -vvvv output, the log, the reports.  Positive control: the output is
 # at -vvvv, showing the module's execution (ansible-core 2.21 no longer shows the module's
 # invocation, where older releases print the secret masked).
@@ -161,4 +179,4 @@ for secret in compliant-SECRET-7c1f-canary "$BROKEN_SECRET" "$WRONG"; do
         fail "a secret leaked into the files above"
     fi
 done
-echo "sms_listener_compliance: 16 runs and 3 remediation runs as expected; no secret in their -vvvv output, log or reports"
+echo "sms_listener_compliance: 18 runs and 3 remediation runs as expected; no secret in their -vvvv output, log or reports"

@@ -35,7 +35,8 @@ def kinds(result):
 
 def test_filters_are_registered():
     assert sorted(FilterModule().filters()) == ['sms_listener_compliance', 'sms_listener_json', 'sms_listener_junit',
-                                                'sms_listener_markdown', 'sms_listener_remediation', 'sms_listener_table']
+                                                'sms_listener_markdown', 'sms_listener_remediation',
+                                                'sms_listener_role_variables', 'sms_listener_table']
 
 
 def test_compliant_account_passes():

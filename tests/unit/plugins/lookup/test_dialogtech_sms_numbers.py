@@ -25,7 +25,7 @@ from ansible.template import Templar
 from ansible_collections.dialogtech.api.plugins.module_utils import _client
 from ansible_collections.dialogtech.api.tests.unit.plugins.lookup.conftest import COLLECTIONS_ROOT
 from ansible_collections.dialogtech.api.plugins.module_utils._errors import DialogTechError
-from ansible_collections.dialogtech.api.plugins.module_utils._options import CONNECTION_ARGUMENT_SPEC
+from ansible_collections.dialogtech.api.plugins.module_utils._options import CONNECTION_DEFAULTS
 from ansible_collections.dialogtech.api.plugins.module_utils._response import ApiResponse, SmsNumber, as_dicts
 
 NAME = 'dialogtech.api.dialogtech_sms_numbers'
@@ -151,10 +151,36 @@ def test_options_reach_the_client(lookup, api):
         'http://127.0.0.1:1/x.php', 'POST', 2.5, 0, False)
 
 
-def test_documented_defaults_are_the_clients(loaded, api):
-    loaded.set_options(var_options={}, direct={})
-    for name, spec in CONNECTION_ARGUMENT_SPEC.items():
-        assert loaded.get_option(name) == spec.get('default'), name
+def test_unset_options_get_the_clients_defaults(lookup, api):
+    lookup()
+    assert api.calls[0]._replace(access_key=None, secret_access_key=None)._asdict() == CONNECTION_DEFAULTS
+
+
+@pytest.mark.parametrize('keywords, variables, message', [
+    ({}, {}, 'access_key is required: set the keyword access_key=, the variable dialogtech_access_key, the '
+             'DIALOGTECH_ACCESS_KEY environment variable or access_key in the [dialogtech] section of ansible.cfg'),
+    ({'access_key': 'k'}, {}, 'secret_access_key is required: set the keyword secret_access_key=, the variable '
+                              'dialogtech_secret_access_key, the DIALOGTECH_SECRET_ACCESS_KEY environment variable '
+                              'or secret_access_key in the [dialogtech] section of ansible.cfg'),
+])
+def test_a_missing_credential_names_every_route_of_the_lookup(lookup, api, keywords, variables, message):
+    with pytest.raises(AnsibleError) as raised:
+        lookup(variables=variables, **keywords)
+    assert raised.value.message == message
+    assert api.calls == []
+
+
+@pytest.mark.parametrize('variable, text, message', [
+    ('DIALOGTECH_TIMEOUT', 'ten', "DIALOGTECH_TIMEOUT: 'ten' is not a number"),
+    ('DIALOGTECH_HTTP_METHOD', 'put', "DIALOGTECH_HTTP_METHOD: 'put' must be GET or POST"),
+    ('DIALOGTECH_RETRIES', '-1', "DIALOGTECH_RETRIES: '-1' must be 0 or more"),
+])
+def test_an_invalid_environment_variable_is_named(lookup, api, monkeypatch, variable, text, message):
+    monkeypatch.setenv(variable, text)
+    with pytest.raises(AnsibleError) as raised:
+        lookup()
+    assert raised.value.message == message
+    assert api.calls == []
 
 
 def test_the_variables_the_lookup_templates_are_exactly_the_documented_ones(loaded):
@@ -214,7 +240,13 @@ PRECEDENCE_SCRIPT = textwrap.dedent('''
     for environment, variables, keywords in json.loads(sys.argv[3]):
         os.environ.update(environment)
         lookup.set_options(var_options=variables, direct=keywords)
-        seen.append([lookup.get_option(name) for name in ('api_url', 'timeout', 'run_cache')])
+        try:
+            connection = lookup._connection(keywords, variables)
+        except Exception as exc:
+            seen.append('%s: %s' % (type(exc).__name__, exc))
+        else:
+            seen.append([connection['api_url'], connection['timeout'], connection['retries'],
+                         lookup.get_option('run_cache')])
     print(json.dumps(seen))
 ''')
 
@@ -223,24 +255,31 @@ def test_option_precedence_keyword_variable_environment_ini(tmp_path):
     config = tmp_path / 'ansible.cfg'
     config.write_text('[dialogtech]\napi_url = http://ini.example/api\ntimeout = 1\nrun_cache = false\n')
     environment = {name: value for name, value in os.environ.items() if not name.startswith('DIALOGTECH_')}
-    environment.update(ANSIBLE_CONFIG=str(config), PYTHONPATH=os.pathsep.join(sys.path))
+    environment.update(ANSIBLE_CONFIG=str(config), PYTHONPATH=os.pathsep.join(sys.path),
+                       DIALOGTECH_ACCESS_KEY='a', DIALOGTECH_SECRET_ACCESS_KEY='s')
+    variables = {'dialogtech_api_url': 'http://vars.example/api', 'dialogtech_timeout': 3, 'dialogtech_run_cache': False}
     cases = [
         [{}, {}, {}],
-        [{'DIALOGTECH_API_URL': 'http://env.example/api', 'DIALOGTECH_TIMEOUT': '2',
+        # Empty counts as unset: ansible.cfg, then the default, as if the variables were not there.
+        [{'DIALOGTECH_API_URL': '', 'DIALOGTECH_TIMEOUT': '', 'DIALOGTECH_RETRIES': ''}, {}, {}],
+        [{'DIALOGTECH_API_URL': 'http://env.example/api', 'DIALOGTECH_TIMEOUT': '2', 'DIALOGTECH_RETRIES': '0',
           'DIALOGTECH_RUN_CACHE': 'true'}, {}, {}],
-        [{}, {'dialogtech_api_url': 'http://vars.example/api', 'dialogtech_timeout': 3,
-              'dialogtech_run_cache': False}, {}],
-        [{}, {'dialogtech_api_url': 'http://vars.example/api', 'dialogtech_timeout': 3,
-              'dialogtech_run_cache': False}, {'api_url': 'http://keyword.example/api', 'timeout': 4,
-                                               'run_cache': True}],
+        [{}, variables, {}],
+        [{}, variables, {'api_url': 'http://keyword.example/api', 'timeout': 4, 'run_cache': True}],
+        # An invalid variable is an error only where it is consulted.
+        [{'DIALOGTECH_TIMEOUT': 'ten'}, variables, {}],
+        [{}, {}, {}],
     ]
     result = subprocess.run([sys.executable, '-c', PRECEDENCE_SCRIPT, COLLECTIONS_ROOT, NAME, json.dumps(cases)],
                             env=environment, capture_output=True, text=True, check=True)
     assert json.loads(result.stdout) == [
-        ['http://ini.example/api', 1.0, False],
-        ['http://env.example/api', 2.0, True],
-        ['http://vars.example/api', 3.0, False],
-        ['http://keyword.example/api', 4.0, True],
+        ['http://ini.example/api', 1.0, 3, False],
+        ['http://ini.example/api', 1.0, 3, False],
+        ['http://env.example/api', 2.0, 0, True],
+        ['http://vars.example/api', 3.0, 0, False],
+        ['http://keyword.example/api', 4.0, 0, True],
+        ['http://vars.example/api', 3.0, 0, False],
+        "AnsibleError: DIALOGTECH_TIMEOUT: 'ten' is not a number",
     ]
 
 
@@ -309,7 +348,8 @@ DEFINITIONS_SCRIPT = textwrap.dedent('''
         lookup = lookup_loader.get(sys.argv[2], loader=DataLoader(), templar=Templar(loader=DataLoader()))
         module = sys.modules[type(lookup).__module__]
         module._fetch = lambda connection: {'numbers': [{'number': '5559990000', 'sms_enabled': True, 'url': None}]}
-        seen = [bool(parsed), lookup.run(['(555) 999-0000'], {'dialogtech_access_key': 'a'})]
+        seen = [bool(parsed), lookup.run(['(555) 999-0000'], {'dialogtech_access_key': 'a',
+                                                          'dialogtech_secret_access_key': 's'})]
         lookup.set_options(var_options={}, direct={})
         seen.append([lookup.get_option(name) for name in ('api_url', 'on_missing', 'timeout', 'run_cache')])
         try:
@@ -336,7 +376,7 @@ def test_workers_after_the_first_skip_parsing_the_documentation(tmp_path):
                             env=environment, capture_output=True, text=True, check=True)
     first, second = result.stdout.splitlines()
     behaviour = [[{'number': '5559990000', 'sms_enabled': True, 'url': None}],
-                 [CONNECTION_ARGUMENT_SPEC['api_url']['default'], 'error', 30.0, True], 'AnsibleOptionsError']
+                 [None, 'error', None, True], 'AnsibleOptionsError']
     assert first == repr([True] + behaviour)
     assert second == repr([False] + behaviour)
     shared = [name for name in os.listdir(tmp_path / 'dialogtech.api') if '-options-' in name]

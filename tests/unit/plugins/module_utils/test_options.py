@@ -5,14 +5,17 @@
 
 from __future__ import annotations
 
-import os
 
 import pytest
+import yaml
 
 from ansible_collections.dialogtech.api.plugins.module_utils._errors import DialogTechError
 from ansible_collections.dialogtech.api.plugins.module_utils._options import (
     CONNECTION_ARGUMENT_SPEC,
+    CONNECTION_DEFAULTS,
+    environment_variable,
     from_environment,
+    require_credentials,
     validate,
 )
 from ansible_collections.dialogtech.api.tests.unit.helpers import (
@@ -33,23 +36,84 @@ from ansible_collections.dialogtech.api.tests.unit.helpers import (
     ({'api_url': 'https://h:port/ibp_api.php'}, "api_url must be an absolute http:// or https:// URL, not "
                                                 "'https://h:port/ibp_api.php'"),
     ({'http_method': 'PUT'}, "http_method must be GET or POST, not 'PUT'"),
-    ({'timeout': 0}, 'timeout must be greater than 0'),
-    ({'total_timeout': -1}, 'total_timeout must be greater than 0'),
-    ({'max_response_bytes': 0}, 'max_response_bytes must be greater than 0'),
-    ({'retries': -1}, 'retries must be 0 or more'),
+    ({'timeout': 0}, 'timeout must be greater than 0, not 0'),
+    ({'total_timeout': -1.5}, 'total_timeout must be greater than 0, not -1.5'),
+    ({'max_response_bytes': 0}, 'max_response_bytes must be greater than 0, not 0'),
+    ({'retries': -1}, 'retries must be 0 or more, not -1'),
 ])
 def test_invalid_options(overrides, message):
     assert fetch_error(options('http://127.0.0.1:9/ibp_api.php', **overrides)) == message
 
 
-def test_argument_spec_defaults():
-    defaults = {name: spec.get('default') for name, spec in CONNECTION_ARGUMENT_SPEC.items()}
-    assert defaults == {
+def test_the_spec_leaves_unset_options_to_from_environment():
+    # A default or an env_fallback in the spec would make a module's unset option look set.
+    assert all('default' not in spec and 'fallback' not in spec for spec in CONNECTION_ARGUMENT_SPEC.values())
+    assert CONNECTION_DEFAULTS == {
         'access_key': None, 'secret_access_key': None, 'api_url': 'https://secure.dialogtech.com/ibp_api.php',
         'http_method': 'GET', 'timeout': 30, 'total_timeout': 120, 'retries': 3, 'validate_certs': True,
         'ca_path': None, 'max_response_bytes': 64 * 1024 * 1024,
     }
     assert CONNECTION_ARGUMENT_SPEC['secret_access_key']['no_log'] is True
+
+
+ENVIRONMENT = {
+    'DIALOGTECH_ACCESS_KEY': 'env-access', 'DIALOGTECH_SECRET_ACCESS_KEY': 'env-secret',
+    'DIALOGTECH_API_URL': 'http://127.0.0.1:9/ibp_api.php', 'DIALOGTECH_HTTP_METHOD': 'POST',
+    'DIALOGTECH_TIMEOUT': '2.5', 'DIALOGTECH_TOTAL_TIMEOUT': '7', 'DIALOGTECH_RETRIES': '0',
+    'DIALOGTECH_VALIDATE_CERTS': 'no', 'DIALOGTECH_CA_PATH': '~/ca.pem', 'DIALOGTECH_MAX_RESPONSE_BYTES': '1024',
+}
+
+
+def test_from_environment_reads_every_option_converted_to_its_type(monkeypatch):
+    monkeypatch.setenv('HOME', '/home/tester')
+    assert from_environment({}, ENVIRONMENT) == {
+        'access_key': 'env-access', 'secret_access_key': 'env-secret', 'api_url': 'http://127.0.0.1:9/ibp_api.php',
+        'http_method': 'POST', 'timeout': 2.5, 'total_timeout': 7.0, 'retries': 0, 'validate_certs': False,
+        'ca_path': '/home/tester/ca.pem', 'max_response_bytes': 1024,
+    }
+    assert [environment_variable(name) for name in CONNECTION_ARGUMENT_SPEC] == list(ENVIRONMENT)
+
+
+def test_from_environment_given_values_win_and_the_rest_falls_to_defaults():
+    given = {'timeout': 5.0, 'validate_certs': False, 'retries': None, 'not_an_option': 1}
+    assert from_environment(given, {'DIALOGTECH_TIMEOUT': 'ten', 'DIALOGTECH_RETRIES': '1'}) == dict(
+        CONNECTION_DEFAULTS, timeout=5.0, validate_certs=False, retries=1)
+    # An empty variable is unset: the caller's fallback (the lookup's ansible.cfg), then the default.
+    empty = dict.fromkeys(ENVIRONMENT, '')
+    assert from_environment({}, empty, defaults={'retries': 1, 'timeout': None}) == dict(CONNECTION_DEFAULTS, retries=1)
+    assert from_environment({}, {'DIALOGTECH_RETRIES': '2'}, defaults={'retries': 1})['retries'] == 2
+
+
+def test_from_environment_reads_os_environ_by_default(monkeypatch):
+    monkeypatch.setenv('DIALOGTECH_RETRIES', '7')
+    monkeypatch.setenv('DIALOGTECH_TIMEOUT', '')
+    resolved = from_environment({})
+    assert (resolved['retries'], resolved['timeout']) == (7, 30.0)
+
+
+@pytest.mark.parametrize('variable, text, message', [
+    ('DIALOGTECH_TIMEOUT', 'ten', "DIALOGTECH_TIMEOUT: 'ten' is not a number"),
+    ('DIALOGTECH_TOTAL_TIMEOUT', '0', "DIALOGTECH_TOTAL_TIMEOUT: '0' must be greater than 0"),
+    ('DIALOGTECH_RETRIES', '2.5', "DIALOGTECH_RETRIES: '2.5' is not a whole number"),
+    ('DIALOGTECH_RETRIES', '-1', "DIALOGTECH_RETRIES: '-1' must be 0 or more"),
+    ('DIALOGTECH_MAX_RESPONSE_BYTES', '64M', "DIALOGTECH_MAX_RESPONSE_BYTES: '64M' is not a whole number"),
+    ('DIALOGTECH_VALIDATE_CERTS', 'maybe',
+     "DIALOGTECH_VALIDATE_CERTS: 'maybe' is not a boolean (true/false, yes/no, on/off, 1/0)"),
+    ('DIALOGTECH_HTTP_METHOD', 'post', "DIALOGTECH_HTTP_METHOD: 'post' must be GET or POST"),
+    ('DIALOGTECH_API_URL', 'secure.dialogtech.com',
+     "DIALOGTECH_API_URL: 'secure.dialogtech.com' must be an absolute http:// or https:// URL"),
+])
+def test_from_environment_names_an_invalid_variable(variable, text, message):
+    with pytest.raises(DialogTechError) as raised:
+        from_environment({}, {variable: text})
+    assert str(raised.value) == message
+    assert raised.value.__context__ is None
+
+
+def test_require_credentials_names_the_callers_routes():
+    with pytest.raises(DialogTechError, match=r'^secret_access_key is required: set secret_access_key or '
+                                              r'DIALOGTECH_SECRET_ACCESS_KEY$'):
+        require_credentials(options('http://127.0.0.1:9/', secret_access_key=None), '{name} or {variable}')
 
 
 def test_ca_path_is_checked_only_when_certificates_are(tmp_path):
@@ -63,24 +127,16 @@ def test_ca_path_is_checked_only_when_certificates_are(tmp_path):
     validate(base._replace(ca_path=str(tmp_path)))
 
 
-def test_from_environment_takes_unset_options_from_dialogtech_variables():
-    environ = {'DIALOGTECH_ACCESS_KEY': 'from-env', 'DIALOGTECH_SECRET_ACCESS_KEY': 'env-secret',
-               'DIALOGTECH_TIMEOUT': '2.5', 'DIALOGTECH_RETRIES': '0', 'DIALOGTECH_VALIDATE_CERTS': 'no',
-               'DIALOGTECH_HTTP_METHOD': 'POST', 'DIALOGTECH_API_URL': '', 'DIALOGTECH_CA_PATH': '~/ca.pem'}
-    values = from_environment({'access_key': 'given', 'retries': None, 'unrelated': 1}, environ)
-    defaults = {name: spec.get('default') for name, spec in CONNECTION_ARGUMENT_SPEC.items()}
-    assert values == dict(defaults, access_key='given', secret_access_key='env-secret', timeout=2.5, retries=0,
-                          validate_certs=False, http_method='POST', ca_path=os.path.expanduser('~/ca.pem'))
-    assert from_environment({}, {}) == defaults
-
-
-@pytest.mark.parametrize('variable, text, message', [
-    ('DIALOGTECH_TIMEOUT', 'soon', "DIALOGTECH_TIMEOUT='soon' is not a valid float for timeout"),
-    ('DIALOGTECH_RETRIES', '1.5', "DIALOGTECH_RETRIES='1.5' is not a valid int for retries"),
-    ('DIALOGTECH_VALIDATE_CERTS', 'maybe', "DIALOGTECH_VALIDATE_CERTS='maybe' is not a valid bool for validate_certs"),
-    ('DIALOGTECH_HTTP_METHOD', 'PUT', "DIALOGTECH_HTTP_METHOD='PUT' is not one of GET, POST for http_method"),
-])
-def test_from_environment_names_the_variable_of_an_invalid_value(variable, text, message):
-    with pytest.raises(DialogTechError) as caught:
-        from_environment({}, {variable: text})
-    assert str(caught.value) == message
+def test_the_doc_fragment_documents_each_options_variable_and_default():
+    # The fragment cannot have default: or env: entries (from_environment resolves both in
+    # code), so each option's description must say them.
+    from ansible_collections.dialogtech.api.plugins.doc_fragments.connection import ModuleDocFragment
+    documented = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)['options']
+    plugins = yaml.safe_load(ModuleDocFragment.PLUGINS)['options']
+    assert list(documented) == list(plugins) == list(CONNECTION_ARGUMENT_SPEC)
+    for name, option in documented.items():
+        text = ' '.join(option['description'])
+        assert 'default' not in option and 'env' not in plugins[name], name
+        assert 'E(%s)' % environment_variable(name) in text, name
+        if CONNECTION_DEFAULTS[name] is not None:
+            assert 'v(%s)' % str(CONNECTION_DEFAULTS[name]).lower().replace('.0', '') in text.lower(), name

@@ -66,6 +66,9 @@ def test_wanted_normalises_the_number():
     ('5550001000', None, 'present', 'url is required for 5550001000 with state=present'),
     ('5550001000', NEW, 'absent', 'url is set for 5550001000 with state=absent, which turns SMS off and sets no URL'),
     ('555-CALL-NOW', NEW, 'present', "'555-CALL-NOW' is not a 10-digit US phone number"),
+    # An unquoted 0551234567 reaches the module's str option as the digits of its octal value.
+    (str(0o551234567), NEW, 'present', "'94714231' is not a 10-digit US phone number; if you wrote 0551234567 "
+                                       "unquoted, YAML read it as an octal number: quote it, '0551234567'"),
     ('5550001000', NEW, 'gone', "state must be present or absent, not 'gone'"),
     ('5550001000', 'ftp://x', 'present', "not 'ftp://x'"),
 ])

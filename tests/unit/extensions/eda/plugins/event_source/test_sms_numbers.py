@@ -330,9 +330,10 @@ def test_a_secret_given_as_an_argument_is_warned_about_and_never_shown(source, a
     ({'numbers': '5550001001'}, "argument numbers must be a non-empty list of phone numbers, not '5550001001'"),
     ({'numbers': ['5550001001', '555-01']}, "argument numbers[1]: '555-01' is not a 10-digit US phone number"),
     ({'emit_initial': 'yes'}, "argument emit_initial must be true or false, not 'yes'"),
-    ({'timeout': 'soon'}, "argument 'soon' is not a valid float for timeout"),
-    ({'http_method': 'PUT'}, "argument 'PUT' is not one of GET, POST for http_method"),
-    ({'retries': -1}, 'retries must be 0 or more'),
+    ({'timeout': 'soon'}, "argument timeout: 'soon' is not a number"),
+    ({'http_method': 'PUT'}, "argument http_method: 'PUT' must be GET or POST"),
+    ({'retries': -1}, 'argument retries: -1 must be 0 or more'),
+    ({'validate_certs': 'maybe'}, "argument validate_certs: 'maybe' is not a boolean"),
     ({'state_file': '/nonexistent/dir/state.json'}, 'argument state_file /nonexistent/dir/state.json cannot be '
                                                     'written: its directory does not exist or is not writable'),
 ])
@@ -344,9 +345,9 @@ def test_bad_arguments_end_the_source_at_start_naming_the_argument(source, accou
 
 
 @pytest.mark.parametrize('variable, message', [
-    ('DIALOGTECH_ACCESS_KEY', 'access_key is required: set it as an option or in the DIALOGTECH_ACCESS_KEY '
-                              'environment variable'),
-    ('DIALOGTECH_SECRET_ACCESS_KEY', 'secret_access_key is required: set it as an option or in the '
+    ('DIALOGTECH_ACCESS_KEY', 'access_key is required: set the argument access_key or the '
+                              'DIALOGTECH_ACCESS_KEY environment variable'),
+    ('DIALOGTECH_SECRET_ACCESS_KEY', 'secret_access_key is required: set the argument secret_access_key or the '
                                      'DIALOGTECH_SECRET_ACCESS_KEY environment variable'),
 ])
 def test_missing_credentials_end_the_source_at_start(source, account, monkeypatch, variable, message):
@@ -357,7 +358,7 @@ def test_missing_credentials_end_the_source_at_start(source, account, monkeypatc
 
 def test_an_invalid_environment_variable_is_named(source, account, monkeypatch):
     monkeypatch.setenv('DIALOGTECH_TIMEOUT', 'soon')
-    with pytest.raises(DialogTechError, match="^DIALOGTECH_TIMEOUT='soon' is not a valid float for timeout$"):
+    with pytest.raises(DialogTechError, match="^DIALOGTECH_TIMEOUT: 'soon' is not a number$"):
         run(lambda: source['main'](asyncio.Queue(), {}))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import yaml
 
-from ansible_collections.dialogtech.api.plugins.module_utils._options import CONNECTION_ARGUMENT_SPEC
+from ansible_collections.dialogtech.api.plugins.module_utils._options import CONNECTION_ARGUMENT_SPEC, CONNECTION_DEFAULTS
 from ansible_collections.dialogtech.api.tests.unit.helpers import EVENT_SOURCE, load_event_source
 
 EVENT_SOURCES = EVENT_SOURCE.parent
@@ -29,7 +29,7 @@ def test_documented_options_are_the_connection_spec_and_the_source_arguments():
     assert list(options) == list(CONNECTION_ARGUMENT_SPEC) + list(SOURCE['SOURCE_OPTIONS'])
     for name, spec in CONNECTION_ARGUMENT_SPEC.items():
         assert (options[name]['type'], options[name].get('default'), options[name].get('choices')) == (
-            spec['type'], spec.get('default'), spec.get('choices')), name
+            spec['type'], CONNECTION_DEFAULTS[name], spec.get('choices')), name
         assert 'E(DIALOGTECH_%s)' % name.upper() in options[name]['description'], name
     assert options['interval']['default'] == SOURCE['DEFAULT_INTERVAL']
     assert 'at least %d' % SOURCE['MINIMUM_INTERVAL'] in ' '.join(options['interval']['description'])
