@@ -141,6 +141,14 @@ def run(scenario):
     return asyncio.run(scenario())
 
 
+def start_error(source, args):
+    """Start the source; it must end with an error before its first pause."""
+    async def scenario():
+        # The timeout only turns a source that wrongly starts polling into a failure.
+        await asyncio.wait_for(source['main'](asyncio.Queue(), args), 60)
+    asyncio.run(scenario())
+
+
 def change(number, kinds, before, after):
     return {'type': 'change', 'change': kinds[0], 'changes': kinds, 'number': number, 'before': before,
             'after': after}
@@ -339,7 +347,7 @@ def test_a_secret_given_as_an_argument_is_warned_about_and_never_shown(source, a
 ])
 def test_bad_arguments_end_the_source_at_start_naming_the_argument(source, account, args, message):
     with pytest.raises(DialogTechError) as caught:
-        run(lambda: source['main'](asyncio.Queue(), args))
+        start_error(source, args)
     assert str(caught.value).startswith(message) and '\n' not in str(caught.value)
     assert account.requests() == 0
 
@@ -353,13 +361,13 @@ def test_bad_arguments_end_the_source_at_start_naming_the_argument(source, accou
 def test_missing_credentials_end_the_source_at_start(source, account, monkeypatch, variable, message):
     monkeypatch.delenv(variable)
     with pytest.raises(DialogTechError, match='^%s$' % message):
-        run(lambda: source['main'](asyncio.Queue(), {}))
+        start_error(source, {})
 
 
 def test_an_invalid_environment_variable_is_named(source, account, monkeypatch):
     monkeypatch.setenv('DIALOGTECH_TIMEOUT', 'soon')
     with pytest.raises(DialogTechError, match="^DIALOGTECH_TIMEOUT: 'soon' is not a number$"):
-        run(lambda: source['main'](asyncio.Queue(), {}))
+        start_error(source, {})
 
 
 @pytest.mark.parametrize('content, message', [
@@ -378,7 +386,7 @@ def test_a_foreign_or_unreadable_state_file_is_a_clear_error_at_start(source, ac
     else:
         state_file.write_text(content)
     with pytest.raises(DialogTechError) as caught:
-        run(lambda: source['main'](asyncio.Queue(), {'state_file': str(state_file)}))
+        start_error(source, {'state_file': str(state_file)})
     assert str(caught.value).startswith('state_file %s ' % state_file) and message in str(caught.value)
     assert account.requests() == 0
 
