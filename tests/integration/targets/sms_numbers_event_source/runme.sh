@@ -92,9 +92,10 @@ wait_for "the notification" grep -q 'SMS number 5550002001 url_changed: .*rogue.
 stop remediate
 stop notify
 [ "$(plays remediate)" -eq 1 ] || { cat remediate.log; fail "the remediation ran $(plays remediate) times, not once"; }
-[ "$(grep -c 'TASK \[Set the expected listener URL on ' remediate.log)" -eq 1 ] \
-    && grep -qF 'TASK [Set the expected listener URL on 5550002001]' remediate.log \
-    || { cat remediate.log; fail "the remediation did not run for 5550002001 alone"; }
+if [ "$(grep -c 'TASK \[Set the expected listener URL on ' remediate.log)" -ne 1 ] \
+        || ! grep -qF 'TASK [Set the expected listener URL on 5550002001]' remediate.log; then
+    cat remediate.log; fail "the remediation did not run for 5550002001 alone"
+fi
 
 # While the rulebook is stopped, another number is re-pointed; the restart's baseline is
 # the state file, so that change fires once.
