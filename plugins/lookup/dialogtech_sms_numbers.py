@@ -234,7 +234,6 @@ class LookupModule(LookupBase):
                 display.warning('dialogtech_sms_numbers: the account has no SMS number %s; left out' % number)
         return found
 
-
     def _connection(self, keywords, variables):
         """The connection options by the collection's one rule: keyword, variable, then the
         environment (from_environment), then ansible.cfg, then the default.

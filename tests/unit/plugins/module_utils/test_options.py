@@ -6,6 +6,9 @@
 from __future__ import annotations
 
 
+import ast
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -13,14 +16,18 @@ from ansible_collections.dialogtech.api.plugins.module_utils._errors import Dial
 from ansible_collections.dialogtech.api.plugins.module_utils._options import (
     CONNECTION_ARGUMENT_SPEC,
     CONNECTION_DEFAULTS,
+    ConnectionOptions,
     environment_variable,
     from_environment,
+    module_connection,
     require_credentials,
     validate,
 )
 from ansible_collections.dialogtech.api.tests.unit.helpers import (
     fetch_error, options,
 )
+
+ROOT = Path(__file__).resolve().parents[4]
 
 
 @pytest.mark.parametrize('overrides, message', [
@@ -129,10 +136,12 @@ def test_ca_path_is_checked_only_when_certificates_are(tmp_path):
 
 def test_the_doc_fragment_documents_each_options_variable_and_default():
     # The fragment cannot have default: or env: entries (from_environment resolves both in
-    # code), so each option's description must say them.
-    from ansible_collections.dialogtech.api.plugins.doc_fragments.connection import ModuleDocFragment
-    documented = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)['options']
-    plugins = yaml.safe_load(ModuleDocFragment.PLUGINS)['options']
+    # code), so each option's description must say them.  Read as text: importing the
+    # fragment here would hide it from ansible-core 2.16's plugin loader in later tests.
+    fragment = ast.parse((ROOT / 'plugins' / 'doc_fragments' / 'connection.py').read_text(encoding='utf-8'))
+    texts = {node.targets[0].id: yaml.safe_load(node.value.value)['options'] for node in ast.walk(fragment)
+             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)}
+    documented, plugins = texts['DOCUMENTATION'], texts['PLUGINS']
     assert list(documented) == list(plugins) == list(CONNECTION_ARGUMENT_SPEC)
     for name, option in documented.items():
         text = ' '.join(option['description'])
@@ -140,3 +149,46 @@ def test_the_doc_fragment_documents_each_options_variable_and_default():
         assert 'E(%s)' % environment_variable(name) in text, name
         if CONNECTION_DEFAULTS[name] is not None:
             assert 'v(%s)' % str(CONNECTION_DEFAULTS[name]).lower().replace('.0', '') in text.lower(), name
+
+
+class FakeModule(object):
+    """The part of AnsibleModule module_connection uses."""
+
+    def __init__(self, **params):
+        self.params = dict(dict.fromkeys(CONNECTION_ARGUMENT_SPEC), number='5559990000', **params)
+        self.no_log_values = set()
+        self.failed = None
+
+    def fail_json(self, **result):
+        self.failed = result
+        raise SystemExit(1)
+
+
+def test_module_connection_takes_every_unset_option_from_the_environment(monkeypatch):
+    for variable, text in ENVIRONMENT.items():
+        monkeypatch.setenv(variable, text)
+    monkeypatch.setenv('HOME', '/home/tester')
+    module = FakeModule(timeout=9.0, validate_certs=True)  # as task options or module_defaults give them
+    options = module_connection(module)
+    assert options == ConnectionOptions('env-access', 'env-secret', 'http://127.0.0.1:9/ibp_api.php', 'POST', 9.0, 7.0,
+                                        0, True, '/home/tester/ca.pem', 1024)
+    # The secret came from the environment, not a parameter: AnsibleModule masks it only so.
+    assert module.no_log_values == {'env-secret'}
+
+
+@pytest.mark.parametrize('environment, message', [
+    ({'DIALOGTECH_ACCESS_KEY': 'k', 'DIALOGTECH_SECRET_ACCESS_KEY': 's', 'DIALOGTECH_TIMEOUT': 'ten'},
+     "DIALOGTECH_TIMEOUT: 'ten' is not a number"),
+    ({'DIALOGTECH_ACCESS_KEY': 'k', 'DIALOGTECH_SECRET_ACCESS_KEY': ''},
+     'secret_access_key is required: set the option secret_access_key, module_defaults or the '
+     'DIALOGTECH_SECRET_ACCESS_KEY environment variable'),
+])
+def test_module_connection_fails_the_module_naming_the_variable(monkeypatch, environment, message):
+    for variable in ENVIRONMENT:
+        monkeypatch.delenv(variable, raising=False)
+    for variable, text in environment.items():
+        monkeypatch.setenv(variable, text)
+    module = FakeModule()
+    with pytest.raises(SystemExit):
+        module_connection(module, changes=[])
+    assert module.failed == {'msg': message, 'changes': []}
