@@ -116,7 +116,7 @@ EXAMPLES = r'''
       condition: event.dialogtech.type == "change" and "url_changed" in event.dialogtech.changes
       action:
         run_playbook:
-          name: remediation.yml
+          name: restore_listener.yml
 '''
 
 # Connection options come from the collection's spec; these are the source's own.
