@@ -240,13 +240,18 @@ class Watch(object):
     def _changes(self, records):
         """The changes of the watched numbers since the last good poll; keeps ``records``
         (and writes the state file) as the next baseline."""
+        if records == self.account:
+            # The usual poll, decided in one comparison: comparing number by number at
+            # every poll missed the CPU target on a large account (benchmarks/RESULTS.md, 7).
+            return []
         baseline = self.account
         if baseline is None:
             baseline = [] if self.emit_initial else records
-        if records != self.account:
-            self.account = records
-            if self.state_file:
-                self._write_state(records)
+        self.account = records
+        if self.state_file:
+            self._write_state(records)
+        if baseline is records:
+            return []
         return number_changes(self._watched(baseline), self._watched(records))
 
     def _watched(self, records):
