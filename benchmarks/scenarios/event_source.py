@@ -133,6 +133,7 @@ def latency(context, scale, number):
     output = context.workdir / 'latency.log'
     env = dict(playbooks.env, PATH='%s%s%s' % (RULEBOOK_VENV / 'bin', os.pathsep, playbooks.env['PATH']),
                DIALOGTECH_ACCESS_KEY=access_key(scale.numbers), DIALOGTECH_API_URL=url)
+
     def reads():
         return emulator_client.stats(url)['reads']
 
