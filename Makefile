@@ -151,8 +151,12 @@ unit-ansible-test: tree
 # --local: the targets run in the pinned venv, which has the collection's Python deps.
 # ansible-test skips targets with some aliases (disabled, unsupported, unstable, ...) and
 # still exits 0, so hack/check-integration.sh fails the run unless every target ran.
+# ansible-rulebook (for the event source's target) comes from a venv of its own, shared by
+# every ansible-core tested: its folder of links goes on PATH, see hack/rulebook-venv.sh.
+RULEBOOK := $(BUILD)/rulebook
 integration: tree
-	hack/check-integration.sh $(TREE) \
+	hack/rulebook-venv.sh $(RULEBOOK)
+	PATH="$(CURDIR)/$(RULEBOOK)/path:$$PATH" hack/check-integration.sh $(TREE) \
 	    $(BIN)/ansible-test integration --local $(ANSIBLE_TEST_FLAGS)
 
 # The commands of the README and the guides, run as written in a copy of the checkout
@@ -194,7 +198,8 @@ clean:
 
 # --- Benchmarks (benchmarks/run.py; results and how to read them: benchmarks/RESULTS.md) ---
 # In a venv of their own, made by benchmarks/setup.sh: the baselines need ansible.utils and
-# xmltodict, which are not in the pinned development set. `bench` is the full suite (under
+# xmltodict, which are not in the pinned development set; benchmark 7 runs ansible-rulebook
+# from hack/rulebook-venv.sh. `bench` is the full suite (under
 # 15 minutes on 2 cores); `bench-quick` runs it at a reduced scale as a smoke test.
 BENCH := $(BUILD)/bench
 
@@ -202,8 +207,10 @@ BENCH := $(BUILD)/bench
 
 bench:
 	benchmarks/setup.sh $(BENCH) >/dev/null
+	hack/rulebook-venv.sh $(RULEBOOK)
 	$(BENCH)/venv/bin/python benchmarks/run.py --json $(BENCH)/results.json --plot $(BENCH)/cost-growth.png
 
 bench-quick:
 	benchmarks/setup.sh $(BENCH) >/dev/null
+	hack/rulebook-venv.sh $(RULEBOOK)
 	$(BENCH)/venv/bin/python benchmarks/run.py --quick --json $(BENCH)/results-quick.json

@@ -7,8 +7,8 @@
 #   4. ansible-doc renders every module, lookup, filter, test and role page, and lists every
 #      plugin file and role directory (a page that is missing or fails to load is an error);
 #   5. galaxy-importer on the built tarball: any error or warning fails;
-#   6. ansible-builder create of docs/execution-environment.yml, and ansible-builder
-#      introspect of the installed collection finds its Python and system requirements.
+#   6. ansible-builder create of docs/execution-environment.yml and docs/decision-environment.yml,
+#      and ansible-builder introspect of the installed collection finds its Python and system requirements.
 # The tools come from requirements/lint.txt, in a venv of their own (hack/lint-venv.sh).
 # All gates run even when one fails; the exit status says whether any failed.
 #
@@ -159,6 +159,9 @@ execution_environment() {
     ansible-builder create --file docs/execution-environment.yml --context "$work/ee-context" \
         --output-filename Containerfile || return 1
     [ -s "$work/ee-context/Containerfile" ] || { echo "no Containerfile written"; return 1; }
+    ansible-builder create --file docs/decision-environment.yml --context "$work/de-context" \
+        --output-filename Containerfile || return 1
+    [ -s "$work/de-context/Containerfile" ] || { echo "no decision environment Containerfile written"; return 1; }
     ansible-builder introspect --sanitize "$installed" >"$deps" || return 1
     cat "$deps"
     local want
@@ -171,7 +174,7 @@ execution_environment() {
 # development tree (tests, emulator data, venvs, build output, scripts, caches).
 tarball_contents() {
     local unexpected
-    unexpected=$(tar -tzf "$tarball" | grep -vE '^(MANIFEST\.json|FILES\.json|README\.md|CHANGELOG\.(md|rst)|LICENSE|COPYING|bindep\.txt|requirements\.txt|(changelogs|docs|meta|plugins|roles)(/.*)?)$' \
+    unexpected=$(tar -tzf "$tarball" | grep -vE '^(MANIFEST\.json|FILES\.json|README\.md|CHANGELOG\.(md|rst)|LICENSE|COPYING|bindep\.txt|requirements\.txt|(changelogs|docs|extensions|meta|plugins|roles)(/.*)?)$' \
         ; tar -tzf "$tarball" | grep -E '(^|/)(__pycache__|\.[^/]*cache[^/]*)(/|$)|\.pyc$|^changelogs/\.plugin-cache\.yaml$') || true
     if [ -n "$unexpected" ]; then
         echo "$tarball ships files that are not part of the collection (galaxy.yml build_ignore?):"

@@ -263,26 +263,52 @@ def account_drift(before, after):
     ``{number, change, before, after}`` per change (added, removed, sms_enabled_changed,
     url_changed).  ``before`` and ``after`` are ``{sms_enabled, url}`` for an added or
     removed number, else the changed value."""
+    drift = []
+    for entry in number_changes(before, after):
+        for change in entry['changes']:
+            field = _CHANGED_FIELD.get(change)
+            if field is None:
+                drift.append(_change(entry['number'], change, entry['before'], entry['after']))
+            else:
+                drift.append(_change(entry['number'], change, entry['before'][field], entry['after'][field]))
+    return drift
+
+
+_CHANGED_FIELD = {'sms_enabled_changed': 'sms_enabled', 'url_changed': 'url'}
+
+
+def number_changes(before, after):
+    """Each number whose state differs between two views of the account, in number order:
+    ``{number, change, changes, before, after}``.  ``changes`` lists every kind that
+    applies (added, removed, sms_enabled_changed, url_changed, in that order), ``change``
+    is the first; ``before`` and ``after`` are the number's full ``{sms_enabled, url}``,
+    None where the number is absent."""
     old, new = {}, {}
     for view, records in ((old, before), (new, after)):
         for record in records:
             view.setdefault(record['number'], record)
-    drift = []
+    result = []
     for number in sorted(set(old) | set(new)):
         was, now = old.get(number), new.get(number)
+        if was == now:  # the common case, decided without building states
+            continue
+        was, now = _state(was), _state(now)
         if was is None:
-            drift.append(_change(number, 'added', None, _state(now)))
+            changes = ['added']
         elif now is None:
-            drift.append(_change(number, 'removed', _state(was), None))
+            changes = ['removed']
         else:
-            if bool(was['sms_enabled']) != bool(now['sms_enabled']):
-                drift.append(_change(number, 'sms_enabled_changed', bool(was['sms_enabled']), bool(now['sms_enabled'])))
-            if (was.get('url') or None) != (now.get('url') or None):
-                drift.append(_change(number, 'url_changed', was.get('url') or None, now.get('url') or None))
-    return drift
+            changes = [change for change, field in _CHANGED_FIELD.items() if was[field] != now[field]]
+            if not changes:
+                continue
+        result.append({'number': number, 'change': changes[0], 'changes': changes, 'before': was, 'after': now})
+    return result
 
 
 def _state(record):
+    """A number's state as changes show it; None for an absent number."""
+    if record is None:
+        return None
     return {'sms_enabled': bool(record['sms_enabled']), 'url': record.get('url') or None}
 
 

@@ -29,6 +29,7 @@ SECRET = json.loads(FAULTS_FILE.read_text())['accounts'][0]['secret_access_key']
 SECRET_FORMS = (SECRET, quote_plus(SECRET), quote(SECRET, safe=''))
 # The one number of the vendor's example response, as every adapter returns it.
 VENDOR_EXAMPLE_NUMBERS = [{'number': '5559990000', 'sms_enabled': True, 'url': 'http://example.net/sms_listener.php'}]
+EVENT_SOURCE = Path(__file__).resolve().parents[2] / 'extensions' / 'eda' / 'plugins' / 'event_source' / 'sms_numbers.py'
 XXE_CANARY = (EMULATOR_DIR / 'faults' / 'xxe-canary.txt').read_text().strip()
 
 
@@ -40,6 +41,18 @@ def _load_emulator():
 
 
 emulator_module = _load_emulator()
+
+
+def load_event_source():
+    """The source's globals as ansible-rulebook's runpy.run_path makes them.
+
+    runpy.run_path itself runs in a process of its own (test_sms_numbers.py): under
+    ansible-test, the collection loader's path hook makes run_path take the file for a
+    folder with a __main__ module.  For a plain file, run_path does just this.
+    """
+    namespace = {'__name__': '<run_path>', '__file__': str(EVENT_SOURCE)}
+    exec(compile(EVENT_SOURCE.read_bytes(), str(EVENT_SOURCE), 'exec'), namespace)  # pylint: disable=exec-used
+    return namespace
 
 
 def serve(data, **tls):

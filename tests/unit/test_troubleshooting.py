@@ -8,7 +8,7 @@ module, a new file of module_utils, a new task of the role) fails this test unti
 guide has it.  A message's fixed wording is what is left between its placeholders
 (``%s``, ``{}``, Jinja's ``{{ }}``); each of those pieces must appear in the guide.
 
-Where a message comes from, in plugins/**/*.py:
+Where a message comes from, in plugins/**/*.py and extensions/**/*.py (the event source):
 
 - the first argument of an exception class's call (a name ending in Error, or a class
   of the collection derived from one), of ``raise``, of ``display.warning``, and the
@@ -182,7 +182,7 @@ def undocumented(messages, guide_text):
 
 
 def collect():
-    sources = _Sources(sorted((ROOT / 'plugins').rglob('*.py')))
+    sources = _Sources(sorted((ROOT / 'plugins').rglob('*.py')) + sorted((ROOT / 'extensions').rglob('*.py')))
     return sources.messages() + role_messages(ROOT / 'roles')
 
 
@@ -199,6 +199,8 @@ def test_every_message_of_the_code_is_in_the_troubleshooting_guide():
     ('plugins/modules', 'numbers:'),                                             # fail_json(msg=...)
     ('plugins/lookup', 'the account has no SMS number'),                         # AnsibleError and a warning
     ('plugins/plugin_utils', 'expected numbers must be a list, not'),            # ComplianceError
+    ('extensions/eda', 'poll %d in a row of %s failed'),                          # logger.warning
+    ('extensions/eda', 'is not a state file of dialogtech.api.sms_numbers'),     # DialogTechError
     ('roles', 'is set: list the numbers to check'),  # a fail task's msg
 ])
 def test_the_collector_finds_each_kind_of_message(where, wording):

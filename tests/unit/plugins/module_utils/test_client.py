@@ -182,6 +182,8 @@ def test_a_connection_refused_is_not_definite(sleeps):
     with pytest.raises(DialogTechError) as caught:
         fetch_numbers(options('http://127.0.0.1:%d/ibp_api.php' % free_port(), retries=0))
     assert caught.value.definite is False
+
+
 @pytest.mark.parametrize('access_key, overrides, start', [
     ('fault-write-answer-html', {}, "DialogTech API response is an HTML page, not the API's XML"),
     ('fault-write-answer-truncated', {}, 'DialogTech API response ends before the XML document is complete'),

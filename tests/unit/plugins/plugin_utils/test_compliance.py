@@ -82,3 +82,36 @@ def test_remediation_plan_knows_the_numbers_of_the_expected_file(tmp_path, liste
              'why': 'no exact url is expected (only a url_regex, or none), so there is no URL to set'},
             {'number': '5552000006', 'kinds': ['missing_number'],
              'why': 'the account does not have the number; numbers are bought in the DialogTech web UI'}]}
+
+
+def test_number_changes_give_every_kind_and_full_states_and_agree_with_the_drift():
+    before = [{'number': '5550000001', 'sms_enabled': True, 'url': 'https://a.example.com/'},
+              {'number': '5550000002', 'sms_enabled': True, 'url': 'https://a.example.com/'},
+              {'number': '5550000003', 'sms_enabled': False, 'url': ''},
+              {'number': '5550000004', 'sms_enabled': 1, 'url': None},
+              {'number': '5550000005', 'sms_enabled': True, 'url': 'https://same.example.com/'}]
+    after = [{'number': '5550000006', 'sms_enabled': True, 'url': 'https://new.example.com/'},
+             {'number': '5550000005', 'sms_enabled': True, 'url': 'https://same.example.com/'},
+             {'number': '5550000004', 'sms_enabled': True, 'url': ''},
+             {'number': '5550000003', 'sms_enabled': True, 'url': 'https://b.example.com/'},
+             {'number': '5550000002', 'sms_enabled': True, 'url': 'https://b.example.com/'}]
+    changes = _compliance.number_changes(before, after)
+    assert changes == [
+        {'number': '5550000001', 'change': 'removed', 'changes': ['removed'],
+         'before': {'sms_enabled': True, 'url': 'https://a.example.com/'}, 'after': None},
+        {'number': '5550000002', 'change': 'url_changed', 'changes': ['url_changed'],
+         'before': {'sms_enabled': True, 'url': 'https://a.example.com/'},
+         'after': {'sms_enabled': True, 'url': 'https://b.example.com/'}},
+        {'number': '5550000003', 'change': 'sms_enabled_changed', 'changes': ['sms_enabled_changed', 'url_changed'],
+         'before': {'sms_enabled': False, 'url': None}, 'after': {'sms_enabled': True, 'url': 'https://b.example.com/'}},
+        {'number': '5550000006', 'change': 'added', 'changes': ['added'],
+         'before': None, 'after': {'sms_enabled': True, 'url': 'https://new.example.com/'}},
+    ]
+    # The role's drift is the same detection, one entry per kind with the changed value.
+    assert [(entry['number'], entry['change']) for entry in _compliance.account_drift(before, after)] == [
+        ('5550000001', 'removed'), ('5550000002', 'url_changed'), ('5550000003', 'sms_enabled_changed'),
+        ('5550000003', 'url_changed'), ('5550000006', 'added')]
+    assert _compliance.account_drift(before, after)[2:4] == [
+        {'number': '5550000003', 'change': 'sms_enabled_changed', 'before': False, 'after': True},
+        {'number': '5550000003', 'change': 'url_changed', 'before': None, 'after': 'https://b.example.com/'}]
+    assert _compliance.number_changes(after, after) == []
