@@ -33,6 +33,23 @@ def normalize_number(value):
     return compact
 
 
+def wanted_numbers(values):
+    """The numbers a module's ``numbers`` option (a list of str) asks for, normalised, each
+    once, in the order asked (a dict used as an ordered set); ValueError for the first
+    that is not a number.
+
+    An unquoted number that YAML read as octal arrives here as its decimal digits, so
+    the error names the number the user probably wrote.
+    """
+    wanted = {}
+    for number in values:
+        try:
+            wanted[normalize_number(number)] = None
+        except ValueError as exc:
+            raise ValueError('%s%s' % (exc, octal_hint(number) if number.isdigit() else ''))
+    return wanted
+
+
 def by_number(records):
     """The account's records (dicts) keyed by number; should the API list a number twice,
     its first record counts, wherever numbers are picked."""

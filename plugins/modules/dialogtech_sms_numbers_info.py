@@ -153,7 +153,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.dialogtech.api.plugins.module_utils._client import fetch_numbers, missing_libraries
 from ansible_collections.dialogtech.api.plugins.module_utils._errors import DialogTechError
-from ansible_collections.dialogtech.api.plugins.module_utils._numbers import normalize_number, octal_hint, select
+from ansible_collections.dialogtech.api.plugins.module_utils._numbers import select, wanted_numbers
 from ansible_collections.dialogtech.api.plugins.module_utils._options import (
     CONNECTION_ARGUMENT_SPEC,
     connection_options,
@@ -175,14 +175,10 @@ def main():
 
     wanted = None
     if module.params['numbers'] is not None:
-        wanted = {}
-        for number in module.params['numbers']:
-            try:
-                wanted[normalize_number(number)] = None
-            except ValueError as exc:
-                # The option is a list of str: an unquoted number that YAML read as octal
-                # arrives here as its decimal digits.
-                module.fail_json(msg='numbers: %s%s' % (exc, octal_hint(number) if number.isdigit() else ''))
+        try:
+            wanted = wanted_numbers(module.params['numbers'])
+        except ValueError as exc:
+            module.fail_json(msg='numbers: %s' % exc)
 
     try:
         result = fetch_numbers(connection_options(module.params))
