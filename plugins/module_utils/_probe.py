@@ -107,12 +107,13 @@ def probe(url, timeout, method, tls_context, certificate_min_days, allow_private
     result = {'url': url, 'problem': None, 'message': None, 'status': None, 'addresses': [], 'tls': None}
     try:
         scheme, host, port, target = split_url(url)
-        result['addresses'] = resolve(host, port)
+        targets = resolve(host, port)
+        result['addresses'] = [sockaddr[0] for _family, sockaddr in targets]
         if not allow_private_addresses:
             refuse_private(host, result['addresses'])
         if scheme == 'https':
             result['tls'] = {'verified': False, 'error': None, 'not_after': None, 'days_left': None}
-        status, reason, location = _request(result, host, port, target, timeout, method, tls_context)
+        status, reason, location = _request(result, targets, host, port, target, timeout, method, tls_context)
         result['status'] = status
         result['problem'], result['message'] = classify(status, reason, location)
         if result['problem'] is None and result['tls'] and result['tls']['days_left'] is not None:
@@ -139,13 +140,17 @@ def split_url(url):
 
 
 def resolve(host, port):
-    """The distinct addresses ``host`` resolves to, in the resolver's order: the only lookup
-    a probe makes, so the address checked is the address contacted."""
+    """``(family, socket address)`` of each distinct address ``host`` resolves to, in the
+    resolver's order: the only lookup a probe makes, so the address checked is the
+    address contacted."""
     try:
         answers = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise _ProbeEnded('unresolvable', 'host name %s does not resolve: %s' % (host, _reason(exc)))
-    return list(dict.fromkeys(answer[4][0] for answer in answers))
+    targets = {}
+    for family, _type, _protocol, _name, sockaddr in answers:
+        targets.setdefault(sockaddr[0], (family, sockaddr))
+    return list(targets.values())
 
 
 def unreachable_kind(address):
@@ -160,7 +165,7 @@ def unreachable_kind(address):
         embedded = ip.ipv4_mapped or ip.sixtofour
         if embedded is not None:
             ip = embedded
-    for kind in ('loopback', 'link_local', 'multicast', 'unspecified', 'private', 'reserved'):
+    for kind in ('loopback', 'link_local', 'multicast', 'unspecified', 'reserved', 'private'):
         if getattr(ip, 'is_' + kind):
             return kind.replace('_', '-')
     if not ip.is_global:  # shared (100.64.0.0/10), documentation and other special ranges
@@ -241,17 +246,17 @@ class _Watchdog(object):
         self._timer.cancel()
 
 
-def _request(result, host, port, target, timeout, method, tls_context):
-    """Send the request to the first of ``result['addresses']`` that accepts; return
+def _request(result, targets, host, port, target, timeout, method, tls_context):
+    """Send the request to the first of ``targets`` that accepts; return
     ``(status, reason, location)``, fill ``result['tls']``, or raise _ProbeEnded."""
     watchdog = _Watchdog(timeout)
     sock, address, stage = None, None, 'connecting'
     connection = None
     try:
-        sock, address = _connect(result['addresses'], port, watchdog)
+        sock, address = _connect(targets, watchdog)
         if result['tls'] is not None:
             stage = 'in the TLS handshake'
-            sock = _handshake(sock, host, address, port, result['tls'], watchdog, tls_context)
+            sock = _handshake(sock, host, targets, address, result['tls'], watchdog, tls_context)
         stage = 'waiting for the status line and headers'
         connection = http.client.HTTPConnection(host, port)
         connection.sock = sock  # connected to the checked address already: no second lookup
@@ -282,22 +287,27 @@ def _request(result, host, port, target, timeout, method, tls_context):
             sock.close()
 
 
-def _connect(addresses, port, watchdog):
-    """``(socket, address)`` of the first address that accepts; the last error otherwise."""
+def _connect(targets, watchdog, only=None):
+    """``(socket, address)`` of the first of ``targets`` (or the one at address ``only``)
+    that accepts; the last error otherwise.  Connects to the socket address resolved,
+    never to a name, so nothing is looked up again."""
     error = None
-    for address in addresses:
+    for family, sockaddr in targets:
+        if only is not None and sockaddr[0] != only:
+            continue
+        sock = socket.socket(family, socket.SOCK_STREAM)
         try:
-            return watchdog.guard(socket.create_connection((address, port), timeout=watchdog.remaining())), address
-        except socket.timeout:
-            raise
+            watchdog.guard(sock).connect(sockaddr)
+            return sock, sockaddr[0]
         except OSError as exc:
+            sock.close()
+            if watchdog.expired or isinstance(exc, socket.timeout):
+                raise
             error = exc
-            if watchdog.expired:
-                break
     raise error
 
 
-def _handshake(sock, host, address, port, tls, watchdog, tls_context):
+def _handshake(sock, host, targets, address, tls, watchdog, tls_context):
     """The TLS socket over ``sock``; records what the certificate says in ``tls``.
 
     An invalid certificate ends the probe (``tls_invalid``), but its expiry is still worth
@@ -310,7 +320,7 @@ def _handshake(sock, host, address, port, tls, watchdog, tls_context):
     except ssl.SSLCertVerificationError as exc:
         tls['error'] = _reason(exc.verify_message or exc)
         try:
-            plain = watchdog.guard(socket.create_connection((address, port), timeout=watchdog.remaining()))
+            plain = _connect(targets, watchdog, only=address)[0]
             with watchdog.guard(reading.wrap_socket(plain, server_hostname=host)) as again:
                 _read_expiry(again, tls)
         except (OSError, ValueError):
@@ -347,8 +357,9 @@ def certificate_not_after(der):
     serialNumber, signature, issuer, validity = (notBefore, notAfter).  Raises ValueError
     for anything else.
     """
-    tbs = _der_children(_der_children(der)[0][1])[0][1]
-    fields = _der_children(tbs)
+    certificate = _der_children(der)
+    tbs = _der_children(certificate[0][1]) if certificate else []
+    fields = _der_children(tbs[0][1]) if tbs else []
     if fields and fields[0][0] == 0xa0:  # the explicit version tag
         fields = fields[1:]
     if len(fields) < 4 or fields[3][0] != 0x30:
@@ -357,7 +368,7 @@ def certificate_not_after(der):
     if len(times) != 2:
         raise ValueError('validity is not two times')
     tag, value = times[1]
-    text = value.decode('ascii')
+    text = value.decode('ascii', 'replace')
     if tag == 0x17:  # UTCTime YYMMDDHHMMSSZ; RFC 5280: YY >= 50 is 19YY
         year = int(text[:2])
         text = ('19' if year >= 50 else '20') + text
