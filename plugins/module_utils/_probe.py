@@ -45,7 +45,7 @@ _DEFAULT_PORTS = {'http': 80, 'https': 443}
 class _ProbeEnded(Exception):
     """A step found the listener's problem; no later step runs."""
 
-    def __init__(self, problem, message):
+    def __init__(self, message, problem):
         super(_ProbeEnded, self).__init__(message)
         self.problem = problem
 
@@ -134,7 +134,7 @@ def split_url(url):
         parts = None
     if parts is None or parts.scheme not in _DEFAULT_PORTS or not parts.hostname or any(
             character.isspace() or ord(character) < 32 for character in url):
-        raise _ProbeEnded('invalid_url', 'not an absolute http:// or https:// URL with a host name: %r' % (url,))
+        raise _ProbeEnded('not an absolute http:// or https:// URL with a host name: %r' % (url,), 'invalid_url')
     target = (parts.path or '/') + ('?' + parts.query if parts.query else '')
     return parts.scheme, parts.hostname, port or _DEFAULT_PORTS[parts.scheme], target
 
@@ -146,7 +146,7 @@ def resolve(host, port):
     try:
         answers = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise _ProbeEnded('unresolvable', 'host name %s does not resolve: %s' % (host, _reason(exc)))
+        raise _ProbeEnded('host name %s does not resolve: %s' % (host, _reason(exc)), 'unresolvable')
     targets = {}
     for family, _type, _protocol, _name, sockaddr in answers:
         targets.setdefault(sockaddr[0], (family, sockaddr))
@@ -177,9 +177,8 @@ def refuse_private(host, addresses):
     for address in addresses:
         kind = unreachable_kind(address)
         if kind:
-            raise _ProbeEnded('private_address', '%s: %s is a %s address, which DialogTech cannot deliver to; '
-                                                 'not contacted (allow_private_addresses is false)'
-                              % (host, address, kind))
+            raise _ProbeEnded('%s: %s is a %s address, which DialogTech cannot deliver to; not contacted '
+                              '(allow_private_addresses is false)' % (host, address, kind), 'private_address')
 
 
 def classify(status, reason, location=None):
@@ -271,14 +270,14 @@ def _request(result, targets, host, port, target, timeout, method, tls_context):
     except (OSError, http.client.HTTPException) as exc:
         where = '%s port %d' % (address or ', '.join(result['addresses']), port)
         if watchdog.expired or isinstance(exc, socket.timeout):
-            raise _ProbeEnded('timeout', 'no answer from %s within %g s (%s)' % (where, timeout, stage))
+            raise _ProbeEnded('no answer from %s within %g s (%s)' % (where, timeout, stage), 'timeout')
         if isinstance(exc, ConnectionRefusedError):
-            raise _ProbeEnded('unreachable', 'connection refused by %s' % where)
+            raise _ProbeEnded('connection refused by %s' % where, 'unreachable')
         if isinstance(exc, (ConnectionResetError, ConnectionAbortedError, http.client.RemoteDisconnected)):
-            raise _ProbeEnded('unreachable', 'connection reset or closed by %s (%s)' % (where, stage))
+            raise _ProbeEnded('connection reset or closed by %s (%s)' % (where, stage), 'unreachable')
         if isinstance(exc, http.client.HTTPException):
-            raise _ProbeEnded('http_error', 'not an HTTP answer from %s: %s' % (where, _reason(exc)))
-        raise _ProbeEnded('unreachable', 'could not connect to %s: %s' % (where, _reason(exc)))
+            raise _ProbeEnded('not an HTTP answer from %s: %s' % (where, _reason(exc)), 'http_error')
+        raise _ProbeEnded('could not connect to %s: %s' % (where, _reason(exc)), 'unreachable')
     finally:
         watchdog.cancel()
         if connection is not None:
@@ -325,13 +324,13 @@ def _handshake(sock, host, targets, address, tls, watchdog, tls_context):
                 _read_expiry(again, tls)
         except (OSError, ValueError):
             pass  # the expiry stays unknown; the verification error is the problem
-        raise _ProbeEnded('tls_invalid', 'TLS certificate of %s not valid: %s%s' % (
-            host, tls['error'], '; it expires %s' % tls['not_after'] if tls['not_after'] else ''))
+        raise _ProbeEnded('TLS certificate of %s not valid: %s%s' % (
+            host, tls['error'], '; it expires %s' % tls['not_after'] if tls['not_after'] else ''), 'tls_invalid')
     except ssl.SSLError as exc:
         if watchdog.expired:
             raise
         tls['error'] = _reason(exc)
-        raise _ProbeEnded('tls_invalid', 'TLS handshake with %s failed: %s' % (host, tls['error']))
+        raise _ProbeEnded('TLS handshake with %s failed: %s' % (host, tls['error']), 'tls_invalid')
     tls['verified'] = checking is not None
     try:
         _read_expiry(tls_sock, tls)
@@ -363,18 +362,22 @@ def certificate_not_after(der):
     if fields and fields[0][0] == 0xa0:  # the explicit version tag
         fields = fields[1:]
     if len(fields) < 4 or fields[3][0] != 0x30:
-        raise ValueError('no validity in the certificate')
+        raise _not_a_certificate()
     times = _der_children(fields[3][1])
     if len(times) != 2:
-        raise ValueError('validity is not two times')
+        raise _not_a_certificate()
     tag, value = times[1]
     text = value.decode('ascii', 'replace')
     if tag == 0x17:  # UTCTime YYMMDDHHMMSSZ; RFC 5280: YY >= 50 is 19YY
         year = int(text[:2])
         text = ('19' if year >= 50 else '20') + text
     elif tag != 0x18:  # GeneralizedTime YYYYMMDDHHMMSSZ
-        raise ValueError('notAfter is not a time')
+        raise _not_a_certificate()
     return datetime.datetime.strptime(text, '%Y%m%d%H%M%SZ').replace(tzinfo=datetime.timezone.utc)
+
+
+def _not_a_certificate():
+    return ValueError('not a DER X.509 certificate with a notAfter time')
 
 
 def _der_children(data):
@@ -384,17 +387,17 @@ def _der_children(data):
     children, offset = [], 0
     while offset < len(data):
         if offset + 2 > len(data):
-            raise ValueError('truncated DER')
+            raise _not_a_certificate()
         tag, length = data[offset], data[offset + 1]
         offset += 2
         if length & 0x80:
             size = length & 0x7f
             if not 0 < size <= 4 or offset + size > len(data):
-                raise ValueError('bad DER length')
+                raise _not_a_certificate()
             length = int.from_bytes(data[offset:offset + size], 'big')
             offset += size
         if offset + length > len(data):
-            raise ValueError('truncated DER')
+            raise _not_a_certificate()
         children.append((tag, data[offset:offset + length]))
         offset += length
     return children
