@@ -75,8 +75,8 @@ def tls_contexts(validate_certs, ca_path=None):
 
     The CAs are those the API connection trusts (requests' fallbacks, the same option's
     documentation): ``ca_path`` (a file, or a directory made with ``openssl rehash``), else
-    E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE), else certifi's bundle when installed,
-    else the system's.
+    $REQUESTS_CA_BUNDLE or $CURL_CA_BUNDLE, else certifi's bundle when installed, else
+    the system's.
     """
     reading = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     reading.check_hostname = False
@@ -105,15 +105,16 @@ def probe(url, timeout, method, tls_context, certificate_min_days, allow_private
     """The result dict of one URL: ``{url, problem, message, status, addresses, tls, elapsed_ms}``."""
     started = time.monotonic()
     result = {'url': url, 'problem': None, 'message': None, 'status': None, 'addresses': [], 'tls': None}
+    watchdog = _Watchdog(timeout)
     try:
         scheme, host, port, target = split_url(url)
-        targets = resolve(host, port)
+        targets = resolve(host, port, watchdog)
         result['addresses'] = [sockaddr[0] for _family, sockaddr in targets]
         if not allow_private_addresses:
             refuse_private(host, result['addresses'])
         if scheme == 'https':
             result['tls'] = {'verified': False, 'error': None, 'not_after': None, 'days_left': None}
-        status, reason, location = _request(result, targets, host, port, target, timeout, method, tls_context)
+        status, reason, location = _request(result, targets, host, port, target, watchdog, method, tls_context)
         result['status'] = status
         result['problem'], result['message'] = classify(status, reason, location)
         if result['problem'] is None and result['tls'] and result['tls']['days_left'] is not None:
@@ -121,6 +122,8 @@ def probe(url, timeout, method, tls_context, certificate_min_days, allow_private
                                                                   result['message'])
     except _ProbeEnded as ended:
         result['problem'], result['message'] = ended.problem, str(ended)
+    finally:
+        watchdog.cancel()
     result['elapsed_ms'] = int((time.monotonic() - started) * 1000)
     return result
 
@@ -139,14 +142,31 @@ def split_url(url):
     return parts.scheme, parts.hostname, port or _DEFAULT_PORTS[parts.scheme], target
 
 
-def resolve(host, port):
+def resolve(host, port, watchdog):
     """``(family, socket address)`` of each distinct address ``host`` resolves to, in the
     resolver's order: the only lookup a probe makes, so the address checked is the
-    address contacted."""
-    try:
-        answers = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise _ProbeEnded('host name %s does not resolve: %s' % (host, _reason(exc)), 'unresolvable')
+    address contacted.
+
+    getaddrinfo has no timeout of its own, so it runs in a thread of its own that the
+    probe stops waiting for at its deadline (a daemon thread: a resolver that never
+    answers does not keep the module from exiting).
+    """
+    answer = {}
+
+    def lookup():
+        try:
+            answer['answers'] = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as exc:  # socket.gaierror is an OSError
+            answer['error'] = exc
+    resolver = threading.Thread(target=lookup, name='resolve %s' % host)
+    resolver.daemon = True
+    resolver.start()
+    resolver.join(watchdog.remaining())
+    if resolver.is_alive():
+        raise _ProbeEnded('no answer from the DNS resolver for %s within %g s' % (host, watchdog.timeout), 'timeout')
+    if 'error' in answer:
+        raise _ProbeEnded('host name %s does not resolve: %s' % (host, _reason(answer['error'])), 'unresolvable')
+    answers = answer['answers']
     targets = {}
     for family, _type, _protocol, _name, sockaddr in answers:
         targets.setdefault(sockaddr[0], (family, sockaddr))
@@ -202,7 +222,8 @@ def expiry_problem(tls, certificate_min_days, message):
 
 
 class _Watchdog(object):
-    """Ends a probe's socket when its time is up.
+    """A probe's deadline, ``timeout`` after it starts: ends the probe's socket when its
+    time is up.
 
     Socket timeouts bound each read, not their sum: a server sending one header byte a
     second would never trip them.  Shutting the socket down from a timer makes the
@@ -210,6 +231,7 @@ class _Watchdog(object):
     """
 
     def __init__(self, timeout):
+        self.timeout = timeout
         self.deadline = time.monotonic() + timeout
         self.expired = False
         self._socket = None
@@ -245,10 +267,9 @@ class _Watchdog(object):
         self._timer.cancel()
 
 
-def _request(result, targets, host, port, target, timeout, method, tls_context):
+def _request(result, targets, host, port, target, watchdog, method, tls_context):
     """Send the request to the first of ``targets`` that accepts; return
     ``(status, reason, location)``, fill ``result['tls']``, or raise _ProbeEnded."""
-    watchdog = _Watchdog(timeout)
     sock, address, stage = None, None, 'connecting'
     connection = None
     try:
@@ -270,7 +291,7 @@ def _request(result, targets, host, port, target, timeout, method, tls_context):
     except (OSError, http.client.HTTPException) as exc:
         where = '%s port %d' % (address or ', '.join(result['addresses']), port)
         if watchdog.expired or isinstance(exc, socket.timeout):
-            raise _ProbeEnded('no answer from %s within %g s (%s)' % (where, timeout, stage), 'timeout')
+            raise _ProbeEnded('no answer from %s within %g s (%s)' % (where, watchdog.timeout, stage), 'timeout')
         if isinstance(exc, ConnectionRefusedError):
             raise _ProbeEnded('connection refused by %s' % where, 'unreachable')
         if isinstance(exc, (ConnectionResetError, ConnectionAbortedError, http.client.RemoteDisconnected)):
@@ -279,7 +300,6 @@ def _request(result, targets, host, port, target, timeout, method, tls_context):
             raise _ProbeEnded('not an HTTP answer from %s: %s' % (where, _reason(exc)), 'http_error')
         raise _ProbeEnded('could not connect to %s: %s' % (where, _reason(exc)), 'unreachable')
     finally:
-        watchdog.cancel()
         if connection is not None:
             connection.close()
         elif sock is not None:

@@ -50,10 +50,9 @@ options:
     elements: str
   timeout:
     description:
-      - Seconds one probe may take from connecting to the end of the response headers,
-        the TLS handshake included; a listener that accepts and never answers ends its
-        probe after this long with V(timeout). The DNS lookup is bounded by the system's
-        resolver settings, not by this.
+      - Seconds one probe may take, from the DNS lookup to the end of the response
+        headers, the connection and the TLS handshake included; a listener that accepts and
+        never answers ends its probe after this long with V(timeout).
       - In O(numbers) mode also the API call's timeout for the connection and each read,
         as for the other modules; their default of 30 seconds is 10 here, which the API
         needs far less than.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import re
 import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -245,6 +246,21 @@ def test_a_listener_that_answers_too_slowly_ends_at_the_timeout(listeners):
     result = probe_all([listeners.describe()['dripping_url']], timeout=1.5, allow_private_addresses=True)[0]
     assert result['problem'] == 'timeout'
     assert 'waiting for the status line and headers' in result['message']
+
+
+def test_a_resolver_that_never_answers_ends_at_the_timeout(monkeypatch):
+    released = threading.Event()
+
+    def getaddrinfo(*args, **kwargs):
+        released.wait(30)
+        raise socket.gaierror('released')
+    monkeypatch.setattr(_probe.socket, 'getaddrinfo', getaddrinfo)
+    try:
+        result = probe_all(['http://slow-dns.example/'], timeout=0.5)[0]
+    finally:
+        released.set()
+    assert (result['problem'], result['message']) == (
+        'timeout', 'no answer from the DNS resolver for slow-dns.example within 0.5 s')
 
 
 def test_an_unreadable_ca_path_is_one_error():
