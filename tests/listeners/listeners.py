@@ -4,9 +4,9 @@
 """SMS listeners for the probe tests, on 127.0.0.1: every way a listener can be broken.
 
 Used in-process by the unit tests (``Listeners``) and, for integration targets and
-benchmarks, as ``python listeners.py run DIR -- COMMAND...``: the listeners serve while
-COMMAND runs, which finds their URLs in DIR/listeners.json (also in the environment as
-SMS_LISTENERS_FILE).  Certificates are made here, with ``cryptography`` (a test-only
+benchmarks, as ``python listeners.py run [--directory DIR] -- COMMAND...``: the listeners
+serve while COMMAND runs, which finds their URLs in DIR/listeners.json, named by the
+environment variable SMS_LISTENERS_FILE.  Certificates are made here, with ``cryptography`` (a test-only
 dependency): a test CA (DIR/ca.pem) and server certificates that are valid, expired, for
 another host name, or expiring in 5 days.
 
@@ -28,6 +28,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -257,6 +258,9 @@ class Listeners(object):
 
 
 def run(directory, command, silent_count):
+    if directory is None:
+        with tempfile.TemporaryDirectory(prefix='sms-listeners-') as temporary:
+            return run(temporary, command, silent_count)
     listeners = Listeners(directory, silent_count)
     state = os.path.join(directory, 'listeners.json')
     with open(state, 'w') as handle:
@@ -277,7 +281,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     commands = parser.add_subparsers(dest='action', required=True)
     runner = commands.add_parser('run', help='serve the listeners while COMMAND runs')
-    runner.add_argument('directory', help='where the certificates and listeners.json go')
+    runner.add_argument('--directory', help='where the certificates and listeners.json go (default: a temporary '
+                        'directory, removed at the end)')
     runner.add_argument('--silent', type=int, default=1, help='how many listeners that never answer')
     runner.add_argument('command', nargs='+')
     arguments = parser.parse_args(argv)

@@ -6,11 +6,7 @@ set -eu
 cd "$(dirname "$0")"
 python=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}
 if [ -z "${SMS_LISTENERS_FILE:-}" ]; then
-    workdir=$(mktemp -d)
-    trap 'rm -rf "$workdir"' EXIT
-    status=0
-    "$python" ../../../listeners/listeners.py run "$workdir" -- "./$(basename "$0")" "$@" || status=$?
-    exit "$status"
+    exec "$python" ../../../listeners/listeners.py run -- "./$(basename "$0")" "$@"
 fi
 if [ -z "${DIALOGTECH_EMULATOR_URL:-}" ]; then
     accounts=$(dirname "$SMS_LISTENERS_FILE")/accounts.json
