@@ -60,7 +60,10 @@ def probe_all(urls, timeout=10, workers=16, method='HEAD', validate_certs=True, 
     distinct = list(dict.fromkeys(urls))
     if not distinct:
         return []
-    tls_context = tls_contexts(validate_certs, ca_path)
+    # Loading a CA bundle takes a good part of a task that probes only http:// URLs.
+    tls_context = None
+    if any(isinstance(url, str) and url[:6].lower() == 'https:' for url in distinct):
+        tls_context = tls_contexts(validate_certs, ca_path)
 
     def one(url):
         return probe(url, timeout, method, tls_context, certificate_min_days, allow_private_addresses)

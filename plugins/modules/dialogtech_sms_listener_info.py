@@ -249,7 +249,6 @@ missing_numbers:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.dialogtech.api.plugins.module_utils._client import fetch_numbers, missing_libraries
 from ansible_collections.dialogtech.api.plugins.module_utils._errors import DialogTechError
 from ansible_collections.dialogtech.api.plugins.module_utils._numbers import select, wanted_numbers
 from ansible_collections.dialogtech.api.plugins.module_utils._options import (
@@ -306,6 +305,8 @@ def main():
 def _account_numbers(module):
     """``(numbers, missing)``: the account's records of the numbers asked (else of every
     SMS-enabled number), read in one API call, and the numbers asked that it lacks."""
+    # Imported here: probing urls needs neither requests nor defusedxml, nor their import time.
+    from ansible_collections.dialogtech.api.plugins.module_utils._client import fetch_numbers, missing_libraries
     for library, import_error in missing_libraries():
         module.fail_json(msg=missing_required_lib(library), exception=import_error)
     wanted = None

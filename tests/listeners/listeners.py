@@ -137,6 +137,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 drops the connections of 16 probes at once, which
+    # then wait a second for the retransmitted SYN: a limit of the test listener, not of
+    # the probe.
+    request_queue_size = 128
 
     def __init__(self, tls_pair=None):
         super(_Server, self).__init__(('127.0.0.1', 0), _Handler)
