@@ -38,3 +38,20 @@ grep -qF "$broken: HTTP 500 Internal Server Error" "$workdir/broken.out" \
 ! grep -q "Forward every gateway" "$workdir/broken.out" \
     || { cat "$workdir/broken.out"; echo "listener_move.yml wrote before the listener answered"; exit 1; }
 echo "docs/examples/listener_move.yml moves to a listener that answers and stops before a broken one"
+
+# A wrong secret at -vvvv, with GET (the secret in the query string): the failure names
+# the cause, and neither the output nor the log shows the secret.
+canary="canary-$RANDOM-$RANDOM-secret"
+status=0
+DIALOGTECH_SECRET_ACCESS_KEY=$canary ANSIBLE_LOG_PATH="$workdir/ansible.log" \
+    ansible-playbook failing.yml -vvvv >"$workdir/failing.out" 2>&1 || status=$?
+[ "$status" -ne 0 ] || { cat "$workdir/failing.out"; echo "expected the wrong secret to fail"; exit 1; }
+grep -qF 'Invalid Access Key or Secret Access Key' "$workdir/failing.out" \
+    || { cat "$workdir/failing.out"; echo "no API error in the failing run"; exit 1; }
+grep -q 'EXEC .*AnsiballZ_dialogtech_sms_listener_info.py' "$workdir/failing.out" \
+    || { echo "the failing run's output lacks the -vvvv module run"; exit 1; }
+if grep -rlF "$canary" "$workdir"; then
+    echo "the secret leaked into the files above"
+    exit 1
+fi
+echo "no secret in the -vvvv output and log of a failing numbers-mode probe"
