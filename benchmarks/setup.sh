@@ -5,14 +5,16 @@
 #   DIR/collections  ansible.utils, which benchmark 2's baseline uses (ansible.utils.from_xml)
 #
 # ansible-galaxy needs Galaxy, which is not always reachable; the `ansible` community
-# package on PyPI bundles ansible.utils, so it is taken from that wheel instead. The
-# package version is the one whose collections support our pinned ansible-core 2.19.
+# package on PyPI bundles ansible.utils, so it is taken from that wheel instead: the
+# release built for the ansible-core that requirements/dev.txt pins (2.21.5), so the
+# baseline is what a user of that ansible-core gets. Only the wheel is downloaded; its
+# ansible-core is not installed.
 # Idempotent: a stamp per step records what it was made from.
 #
 # Usage: benchmarks/setup.sh [DIR]
 set -euo pipefail
 
-ANSIBLE_PACKAGE=ansible==12.3.0   # community package 12.x = ansible-core 2.19.x; ships ansible.utils 6.0.0
+ANSIBLE_PACKAGE=ansible==14.5.0   # requires ansible-core~=2.21.5; ships ansible.utils 6.1.1
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir=${1:-$root/.build/bench}
 python=${PYTHON:-$("$root/hack/find-pythons.sh" --first 3.13 3.12)}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import traceback
 from collections import namedtuple
+from types import SimpleNamespace
 from xml.etree.ElementTree import ParseError, XMLParser
 
 try:
@@ -35,6 +36,7 @@ from ansible_collections.dialogtech.api.plugins.module_utils._redaction import B
 SmsNumber = namedtuple('SmsNumber', ['number', 'sms_enabled', 'url'])
 # ``numbers`` is empty for the answers of actions that return none (the writes).
 ApiResponse = namedtuple('ApiResponse', ['numbers', 'result_description'])
+_new_tuple = tuple.__new__
 
 _SMS_ENABLED_VALUES = {'1': True, 'true': True, 'yes': True, '0': False, 'false': False, 'no': False}
 _SUCCESS_RESULTS = ('', 'success')
@@ -75,75 +77,86 @@ class _ShapeError(DialogTechError):
     """The document is XML but not an answer of the API."""
 
 
-class _ResponseTarget(object):
-    """XMLParser target that turns ``<response>`` into an ApiResponse as it streams.
+def _response_target():
+    """An XMLParser target that turns ``<response>`` into an ApiResponse as it streams.
 
     Depth 1 is ``<response>``, 2 its fields, 3 a ``<number>`` in ``<data>``, 4 an
-    optional ``<url>`` child of a number (the vendor's DTD declares one).
+    optional ``<url>`` child of a number (the vendor's DTD declares one).  Text directly
+    in a field or a number, and in a field's children, counts; text deeper down does not.
+
+    ``start`` and ``end`` run for every number, so their state lives in closure variables,
+    which are cheaper to read and write than an instance's attributes, and character data
+    goes straight into one list with no Python call: the C parser then does most of the
+    work, as in a bare ElementTree parse (benchmarks/RESULTS.md, benchmark 1).
     """
+    fields = {}
+    numbers = []
+    text = []  # character data since the current field or number started
+    marks = []  # where in ``text`` each open element deeper than a number starts
+    depth = 0
+    in_data = False
+    attributes = url_element = None
 
-    def __init__(self):
-        self.depth = 0
-        self.fields = {}
-        self.numbers = []
-        self.text = []
-        self.attributes = None
-        self.in_data = False
-        self.url_element = None
-
-    def start(self, tag, attributes):
-        self.depth += 1
-        depth = self.depth
-        if depth == 3 and self.in_data:
-            if tag != 'number':
-                raise _ShapeError('has an unexpected <%s> element in <data>' % tag)
-            self.attributes = attributes
-            self.url_element = None
-            self.text = []
+    def start(tag, attrs):
+        nonlocal depth, in_data, attributes, url_element
+        depth += 1
+        if depth == 3:
+            if in_data:
+                if tag != 'number':
+                    raise _ShapeError('has an unexpected <%s> element in <data>' % tag)
+                attributes, url_element = attrs, None
+                text.clear()
         elif depth == 2:
-            self.in_data = tag == 'data'
-            self.text = []
-        elif depth == 1 and tag != 'response':
-            raise _ShapeError('has root element <%s>, expected <response>' % tag)
-        elif depth == 4 and self.in_data:
-            if tag != 'url':
+            in_data = tag == 'data'
+            text.clear()
+        elif depth == 1:
+            if tag != 'response':
+                raise _ShapeError('has root element <%s>, expected <response>' % tag)
+        else:
+            if depth == 4 and in_data and tag != 'url':
                 raise _ShapeError('has an unexpected <%s> element in <number>' % tag)
-            self.url_element = []
+            marks.append(len(text))
 
-    def data(self, text):
-        depth = self.depth
-        if depth == 2 or depth == 3:
-            self.text.append(text)
-        elif depth == 4 and self.url_element is not None:
-            self.url_element.append(text)
+    def end(tag):
+        nonlocal depth, url_element
+        depth -= 1
+        if depth == 2:
+            if in_data:
+                numbers.append(_number(''.join(text).strip(), attributes, url_element))
+        elif depth == 1:
+            if not in_data:
+                fields[tag] = ''.join(text).strip()
+        elif depth > 2:
+            mark = marks.pop()
+            if depth == 3 and in_data:
+                url_element = ''.join(text[mark:])
+            del text[mark:]
 
-    def end(self, tag):
-        depth = self.depth
-        self.depth -= 1
-        if depth == 3 and self.in_data:
-            self.numbers.append(self._number())
-        elif depth == 2 and not self.in_data:
-            self.fields[tag] = ''.join(self.text).strip()
-
-    def _number(self):
-        number = ''.join(self.text).strip()
-        if not number:
-            raise _ShapeError('has a <number> element without a number')
-        enabled = self.attributes.get('sms_enabled', '0').strip().lower()
-        if enabled not in _SMS_ENABLED_VALUES:
-            raise _ShapeError('gives number %s sms_enabled=%r, expected 0 or 1' % (number, enabled))
-        url = self.attributes.get('url')
-        if url is None and self.url_element is not None:
-            url = ''.join(self.url_element)
-        return SmsNumber(number, _SMS_ENABLED_VALUES[enabled], (url or '').strip() or None)
-
-    def close(self):
-        if 'result' not in self.fields:
+    def close():
+        if 'result' not in fields:
             raise _ShapeError('has no <result> element')
-        result, description = self.fields['result'], self.fields.get('result_description', '')
+        result, description = fields['result'], fields.get('result_description', '')
         if result.lower() not in _SUCCESS_RESULTS:
             raise DialogTechError('DialogTech API reported %r: %s' % (result, description or '(no description)'))
-        return ApiResponse(self.numbers, description)
+        return ApiResponse(numbers, description)
+
+    return SimpleNamespace(start=start, end=end, data=text.append, close=close)
+
+
+def _number(number, attributes, url_element):
+    if not number:
+        raise _ShapeError('has a <number> element without a number')
+    enabled = attributes.get('sms_enabled', '0')
+    # The API writes 0 or 1, which need no normalising.
+    sms_enabled = _SMS_ENABLED_VALUES.get(enabled)
+    if sms_enabled is None:
+        enabled = enabled.strip().lower()
+        if enabled not in _SMS_ENABLED_VALUES:
+            raise _ShapeError('gives number %s sms_enabled=%r, expected 0 or 1' % (number, enabled))
+        sms_enabled = _SMS_ENABLED_VALUES[enabled]
+    url = attributes.get('url', url_element)
+    # tuple.__new__ skips the Python-level __new__ that namedtuple generates.
+    return _new_tuple(SmsNumber, (number, sms_enabled, (url.strip() or None) if url else None))
 
 
 class ResponseParser(object):
@@ -162,7 +175,7 @@ class ResponseParser(object):
         self._guard = DefusedExpatParser(forbid_dtd=False, forbid_entities=True, forbid_external=True)
         self._guard.setContentHandler(_StopAtRoot())
         self._prolog = []
-        self._target = _ResponseTarget()
+        self._target = _response_target()
         self._parser = None
         self._head = b''
         self._fed = 0

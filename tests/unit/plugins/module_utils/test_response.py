@@ -260,3 +260,14 @@ def test_excerpt_never_shows_part_of_a_secret_cut_at_its_end():
     message = parse_error(body, secret=SECRET)
     assert SECRET[:4] not in message
     assert message.endswith("body starts: '" + 'x' * 75 + "*****...'")
+
+
+# Which text counts where the vendor's layout is left: direct text of a number, a field
+# and a field's children; never text nested deeper, nor stray text between numbers.
+@pytest.mark.parametrize('chunk', [None, 1, 5])
+def test_nested_and_stray_text(chunk):
+    numbers = ('stray<number sms_enabled="1">555<url>http://a.example<x>not<y>this</y></x>/b</url>0000</number>'
+               ' more stray <number sms_enabled=" YES ">5550000001</number>')
+    result = parse(document(numbers, description='a<b>b<c>c</c>d</b>e'), chunk=chunk)
+    assert result.numbers == [SmsNumber('5550000', True, 'http://a.example/b'), SmsNumber('5550000001', True, None)]
+    assert result.result_description == 'abde'
