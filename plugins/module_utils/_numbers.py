@@ -33,7 +33,7 @@ def normalize_number(value):
     return compact
 
 
-def wanted_numbers(values):
+def requested_numbers(values):
     """The numbers a module's ``numbers`` option (a list of str) asks for, normalised, each
     once, in the order asked (a dict used as an ordered set); ValueError for the first
     that is not a number.

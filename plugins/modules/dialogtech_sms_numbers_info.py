@@ -153,7 +153,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.dialogtech.api.plugins.module_utils._client import fetch_numbers, missing_libraries
 from ansible_collections.dialogtech.api.plugins.module_utils._errors import DialogTechError
-from ansible_collections.dialogtech.api.plugins.module_utils._numbers import select, wanted_numbers
+from ansible_collections.dialogtech.api.plugins.module_utils._numbers import requested_numbers, select
 from ansible_collections.dialogtech.api.plugins.module_utils._options import (
     CONNECTION_ARGUMENT_SPEC,
     connection_options,
@@ -176,7 +176,7 @@ def main():
     wanted = None
     if module.params['numbers'] is not None:
         try:
-            wanted = wanted_numbers(module.params['numbers'])
+            wanted = requested_numbers(module.params['numbers'])
         except ValueError as exc:
             module.fail_json(msg='numbers: %s' % exc)
 
