@@ -46,6 +46,13 @@ def normalize_option_number(value):
         raise ValueError('%s%s' % (exc, octal_hint(value))) from None
 
 
+def requested_numbers(values):
+    """The numbers a module's ``numbers`` option (a list of str) asks for, normalised, each
+    once, in the order asked (a dict used as an ordered set); ValueError for the first
+    that is not a number, with the octal hint of normalize_option_number."""
+    return dict.fromkeys(normalize_option_number(number) for number in values)
+
+
 def by_number(records):
     """The account's records (dicts) keyed by number; should the API list a number twice,
     its first record counts, wherever numbers are picked."""

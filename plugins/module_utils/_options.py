@@ -166,17 +166,20 @@ def require_credentials(options, routes):
 MODULE_ROUTES = 'the option {name}, module_defaults or the {variable} environment variable'
 
 
-def module_connection(module, **failed):
+def module_connection(module, defaults=None, credentials=True, **failed):
     """A module's ConnectionOptions: its parameters (task options, then module_defaults),
-    else the environment of the host it runs on; fails the module, with ``failed`` in its
-    result, naming the variable or the missing credential."""
+    else the environment of the host it runs on, else ``defaults`` (a module's own, as
+    from_environment takes them); fails the module, with ``failed`` in its result, naming
+    the variable or, unless ``credentials`` is false, the missing credential."""
     try:
-        options = connection_options(from_environment(module.params))
-        require_credentials(options, MODULE_ROUTES)
+        options = connection_options(from_environment(module.params, defaults=defaults))
+        if credentials:
+            require_credentials(options, MODULE_ROUTES)
     except DialogTechError as exc:
         module.fail_json(msg=str(exc), **failed)
     # A secret from the environment is no parameter, so AnsibleModule would not mask it.
-    module.no_log_values.add(options.secret_access_key)
+    if options.secret_access_key:
+        module.no_log_values.add(options.secret_access_key)
     return options
 
 

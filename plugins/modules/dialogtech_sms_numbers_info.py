@@ -153,7 +153,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.dialogtech.api.plugins.module_utils._client import fetch_numbers, missing_libraries
 from ansible_collections.dialogtech.api.plugins.module_utils._errors import DialogTechError
-from ansible_collections.dialogtech.api.plugins.module_utils._numbers import normalize_option_number, select
+from ansible_collections.dialogtech.api.plugins.module_utils._numbers import requested_numbers, select
 from ansible_collections.dialogtech.api.plugins.module_utils._options import (
     CONNECTION_ARGUMENT_SPEC,
     module_connection,
@@ -175,12 +175,10 @@ def main():
 
     wanted = None
     if module.params['numbers'] is not None:
-        wanted = {}
-        for number in module.params['numbers']:
-            try:
-                wanted[normalize_option_number(number)] = None
-            except ValueError as exc:
-                module.fail_json(msg='numbers: %s' % exc)
+        try:
+            wanted = requested_numbers(module.params['numbers'])
+        except ValueError as exc:
+            module.fail_json(msg='numbers: %s' % exc)
 
     options = module_connection(module)
     try:

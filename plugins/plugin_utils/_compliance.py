@@ -21,8 +21,30 @@ from ansible_collections.dialogtech.api.plugins.plugin_utils._compliance_files i
     read_previous_report,
 )
 
+# The violation of a number whose listener probe (module_utils/_probe.py) found a problem.
+# The probe's invalid_url is left out: the URL rules above report that URL already.
+LISTENER_KINDS = {
+    'unresolvable': 'listener_unreachable',
+    'unreachable': 'listener_unreachable',
+    'timeout': 'listener_unreachable',
+    'tls_invalid': 'listener_tls_invalid',
+    'certificate_expiring': 'listener_certificate_expiring',
+    'http_error': 'listener_http_error',
+    'not_found': 'listener_http_error',
+    'private_address': 'listener_private_address',
+}
 KINDS = ('missing_number', 'sms_disabled', 'no_listener_url', 'invalid_url', 'insecure_url',
-         'url_mismatch', 'unexpected_number')
+         'url_mismatch', 'unexpected_number') + tuple(dict.fromkeys(LISTENER_KINDS.values()))
+# The violations a listener URL write can change: the URL rules' (sms_disabled included,
+# as the write enables SMS).
+_URL_KINDS = frozenset(('sms_disabled', 'no_listener_url', 'invalid_url', 'insecure_url', 'url_mismatch'))
+_LISTENER_EXPECTED = {
+    'listener_unreachable': 'a listener that answers',
+    'listener_tls_invalid': 'a valid TLS certificate',
+    'listener_certificate_expiring': 'a certificate valid for longer',
+    'listener_http_error': 'an HTTP answer that shows the listener is there',
+    'listener_private_address': 'an address DialogTech can reach from the internet',
+}
 EXPECTATION_KEYS = frozenset(('number', 'url', 'url_regex', 'sms_enabled'))
 
 # An absolute http(s) URL with a host.  A regular expression rather than urlsplit, which
@@ -174,7 +196,7 @@ def _match_spec(label, url, url_regex, require_https):
 
 def evaluate(numbers, expected, default_url=None, default_url_regex=None, require_https=True,
              fail_on_unexpected=False, expected_file=None, previous_report=None, fail_on_drift=False, warn=None,
-             drift_numbers=None):
+             drift_numbers=None, listeners=None):
     """Compare the account's numbers with the expectations; return the compliance result.
 
     ``expected_file`` adds the expectations of a file to those of ``expected``.  With
@@ -196,6 +218,12 @@ def evaluate(numbers, expected, default_url=None, default_url_regex=None, requir
 
     Then ``unexpected_number`` for each account number nobody expected, only when
     ``fail_on_unexpected``; they are listed in ``unexpected_numbers`` either way.
+
+    ``listener_urls`` lists the distinct URLs of the expected numbers that have SMS on
+    and a URL: those to probe.  With ``listeners`` (the dialogtech_sms_listener_info
+    module's results; a later result for the same URL wins), each such number whose
+    listener has a problem gets a violation of the kind ``LISTENER_KINDS`` maps it to,
+    with the probe's message as ``found``.
     """
     expectations = normalise_expectations(expected, default_url, default_url_regex, require_https, expected_file)
     previous = None
@@ -215,6 +243,8 @@ def evaluate(numbers, expected, default_url=None, default_url_regex=None, requir
 
     patterns = {}
     violations = []
+    probed = {} if listeners is None else {listener['url']: listener for listener in listeners}
+    listener_urls = {}
     for expectation in expectations:
         number = expectation['number']
         record = found.get(number)
@@ -225,6 +255,11 @@ def evaluate(numbers, expected, default_url=None, default_url_regex=None, requir
             violations.append(_violation(number, 'sms_disabled', 'sms_enabled=true', 'sms_enabled=false'))
         if expectation['sms_enabled'] or record['sms_enabled']:
             violations.extend(_url_violations(expectation, record.get('url'), require_https, patterns))
+        if record['sms_enabled'] and record.get('url'):
+            listener_urls[record['url']] = None
+            violation = listener_violation(number, probed.get(record['url']))
+            if violation:
+                violations.append(violation)
 
     wanted = set(expectation['number'] for expectation in expectations)
     unexpected = [record for number, record in found.items() if number not in wanted]
@@ -251,11 +286,22 @@ def evaluate(numbers, expected, default_url=None, default_url_regex=None, requir
         'expected_numbers': [expectation['number'] for expectation in expectations],
         'drift': drift,
         'previous_report': compared,
+        'listener_urls': list(listener_urls),
+        'listeners': [probed[url] for url in listener_urls if url in probed],
         'policy': {'require_https': bool(require_https), 'fail_on_unexpected': bool(fail_on_unexpected),
-                   'fail_on_drift': bool(fail_on_drift)},
+                   'fail_on_drift': bool(fail_on_drift), 'probe_listeners': listeners is not None},
         'summary': _summary(len(expectations), failed_numbers, counts, len(unexpected), fail_on_unexpected,
                             len(drift) if compared else None, fail_on_drift),
     }
+
+
+def listener_violation(number, listener):
+    """The violation of ``number`` for its listener's probe result, or None: when it was
+    not probed, answers, or has an invalid URL (which the URL rules report)."""
+    kind = LISTENER_KINDS.get((listener or {}).get('problem'))
+    if kind is None:
+        return None
+    return _violation(number, kind, _LISTENER_EXPECTED[kind], listener['message'])
 
 
 def account_drift(before, after):
@@ -342,6 +388,10 @@ def remediation_plan(compliance, expected, default_url=None, default_url_regex=N
 
 
 def _not_fixable(kinds, expectation):
+    if _URL_KINDS.isdisjoint(kinds) and any(kind.startswith('listener_') for kind in kinds):
+        return ('the listener at its URL has a problem (%s); a listener URL write cannot make it answer: '
+                'fix the listener, its certificate or DNS, or expect another url'
+                % ', '.join(kind for kind in kinds if kind.startswith('listener_')))
     if 'missing_number' in kinds:
         return 'the account does not have the number; numbers are bought in the DialogTech web UI'
     if 'unexpected_number' in kinds:

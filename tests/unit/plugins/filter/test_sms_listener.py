@@ -99,7 +99,8 @@ def test_unexpected_number_only_with_fail_on_unexpected():
     assert strict['passed'] is False
     assert strict['violations'] == [{'number': '5559990009', 'kind': 'unexpected_number', 'expected': None,
                                      'found': 'sms_enabled=true, url=(none)'}]
-    assert strict['policy'] == {'require_https': True, 'fail_on_unexpected': True, 'fail_on_drift': False}
+    assert strict['policy'] == {'require_https': True, 'fail_on_unexpected': True, 'fail_on_drift': False,
+                                'probe_listeners': False}
 
 
 def test_require_https_off_accepts_http():
@@ -254,22 +255,40 @@ def test_table_is_fixed_width():
     assert sms_listener_table([]) == 'NUMBER  KIND  EXPECTED  FOUND'
 
 
+# A listener probe result (dialogtech_sms_listener_info) per listener kind: URL -> (problem, message).
+BROKEN_LISTENERS = {
+    'https://gone.example.com/sms': ('unresolvable', 'host name gone.example.com does not resolve'),
+    'https://badcert.example.com/sms': ('tls_invalid', 'TLS certificate of badcert.example.com not valid: <expired>'),
+    'https://soon.example.com/sms': ('certificate_expiring', 'TLS certificate expires 2027-01-01T00:00:00Z, in 3 days'),
+    'https://broken.example.com/sms': ('http_error', 'HTTP 500 Internal Server Error: the listener answers with an error'),
+    'https://internal.example.com/sms': ('private_address', 'internal.example.com: 10.0.0.5 is a private address'),
+}
+
+
+def probe_results(problems):
+    return [{'url': url, 'problem': problem, 'message': message, 'status': None, 'addresses': [], 'tls': None,
+             'elapsed_ms': 1} for url, (problem, message) in problems.items()]
+
+
 def _every_kind():
     account = [record('5559990001', sms_enabled=False), record('5559990002', url=None),
                record('5559990003', url='mailto:x@example.com'), record('5559990004', url='http://sms.example.com/listener'),
                record('5559990005', url='https://evil.example.com/<script>&"'), record('5559990006'),
                record('5559990009')]
+    account += [record('555999001%d' % index, url=url) for index, url in enumerate(BROKEN_LISTENERS)]
     expected = ['5559990000', '5559990001', '5559990002', '5559990003', '5559990004',
                 {'number': '5559990005', 'url': LISTENER}, '5559990006']
-    return sms_listener_compliance(account, expected, fail_on_unexpected=True)
+    expected += [{'number': '555999001%d' % index, 'url_regex': 'https://.*'} for index in range(len(BROKEN_LISTENERS))]
+    return sms_listener_compliance(account, expected, fail_on_unexpected=True,
+                                   listeners=probe_results(BROKEN_LISTENERS) + probe_results({LISTENER: (None, 'HTTP 200 OK')}))
 
 
 def test_every_kind_together():
     result = _every_kind()
-    assert [kind for _number, kind in kinds(result)] == list(KINDS)
+    assert sorted(kind for _number, kind in kinds(result)) == sorted(KINDS)
     assert result['counts'] == dict.fromkeys(KINDS, 1)
-    assert result['failed_numbers'] == 7
-    assert result['checked'] == 7
+    assert result['failed_numbers'] == 12
+    assert result['checked'] == 12
 
 
 def test_junit_counts_and_escaping():
@@ -279,20 +298,24 @@ def test_junit_counts_and_escaping():
     root = ElementTree.fromstring(text.encode('utf-8'))
     suite = root.find('testsuite')
     for element in (root, suite):
-        assert element.get('tests') == '8'
-        assert element.get('failures') == '7'
+        assert element.get('tests') == '13'
+        assert element.get('failures') == '12'
         assert element.get('skipped') == '0'
         assert element.get('errors') == '0'
     cases = suite.findall('testcase')
     assert [case.get('name') for case in cases] == [
         '5559990000', '5559990001', '5559990002', '5559990003', '5559990004', '5559990005', '5559990006',
-        'unexpected numbers']
+        '5559990010', '5559990011', '5559990012', '5559990013', '5559990014', 'unexpected numbers']
     failures = {case.get('name'): case.find('failure') for case in cases}
     assert failures['5559990006'] is None
     assert failures['5559990000'].get('type') == 'missing_number'
     assert failures['unexpected numbers'].get('message') == 'unexpected_number'
     assert 'https://evil.example.com/<script>&"' in failures['5559990005'].text
     assert '<script>' not in text
+    assert [failures['555999001%d' % index].get('type') for index in range(5)] == [
+        'listener_unreachable', 'listener_tls_invalid', 'listener_certificate_expiring', 'listener_http_error',
+        'listener_private_address']
+    assert 'TLS certificate of badcert.example.com not valid: <expired>' in failures['5559990011'].text
 
 
 def test_junit_skips_unexpected_case_when_not_failing_on_it():
@@ -314,10 +337,13 @@ def test_junit_survives_characters_xml_cannot_carry():
 def test_result_is_json_serialisable_with_the_documented_fields():
     result = json.loads(json.dumps(_every_kind()))
     assert set(result) == {'passed', 'checked', 'failed_numbers', 'violations', 'counts', 'unexpected_numbers',
-                           'expected_numbers', 'drift', 'previous_report', 'policy', 'summary'}
+                           'expected_numbers', 'drift', 'previous_report', 'listener_urls', 'listeners', 'policy',
+                           'summary'}
     assert all(set(violation) == {'number', 'kind', 'expected', 'found'} for violation in result['violations'])
-    assert re.match(r'SMS listener compliance failed: 7 violation\(s\) on 7 number\(s\), 7 number\(s\) expected',
+    assert re.match(r'SMS listener compliance failed: 12 violation\(s\) on 12 number\(s\), 12 number\(s\) expected',
                     result['summary'])
+    assert '1 listener_unreachable, 1 listener_tls_invalid, 1 listener_certificate_expiring, 1 listener_http_error, ' \
+        '1 listener_private_address)' in result['summary']
 
 
 def test_remediation_fixes_what_a_url_write_can_and_says_why_not_for_the_rest():
