@@ -278,6 +278,12 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
+    wanted = None
+    if params['numbers'] is not None:
+        try:
+            wanted = requested_numbers(params['numbers'])
+        except ValueError as exc:
+            module.fail_json(msg='numbers: %s' % exc)
     # Probing urls needs no credentials; in numbers mode the API call does.
     options = module_connection(module, defaults={'timeout': PROBE_TIMEOUT}, credentials=params['urls'] is None)
     for name, value in (('timeout', options.timeout), ('workers', params['workers'])):
@@ -288,7 +294,7 @@ def main():
     if params['urls'] is not None:
         urls = params['urls']
     else:
-        numbers, missing = _account_numbers(module, options)
+        numbers, missing = _account_numbers(module, options, wanted)
         urls = [number['url'] for number in numbers if number['sms_enabled'] and number['url']]
 
     try:
@@ -307,19 +313,13 @@ def main():
     module.exit_json(changed=False, listeners=listeners, numbers=numbers, missing_numbers=missing)
 
 
-def _account_numbers(module, options):
+def _account_numbers(module, options, wanted):
     """``(numbers, missing)``: the account's records of the numbers asked (else of every
     SMS-enabled number), read in one API call, and the numbers asked that it lacks."""
     # Imported here: probing urls needs neither requests nor defusedxml, nor their import time.
     from ansible_collections.dialogtech.api.plugins.module_utils._client import fetch_numbers, missing_libraries
     for library, import_error in missing_libraries():
         module.fail_json(msg=missing_required_lib(library), exception=import_error)
-    wanted = None
-    if module.params['numbers'] is not None:
-        try:
-            wanted = requested_numbers(module.params['numbers'])
-        except ValueError as exc:
-            module.fail_json(msg='numbers: %s' % exc)
     try:
         records = as_dicts(fetch_numbers(options).numbers)
     except DialogTechError as exc:
