@@ -65,6 +65,10 @@ def serve(data, **tls):
     requests_seen, headers_seen = [], []
 
     class Recorder(server.RequestHandlerClass):
+        # A client that keeps its connection open and idle (a pooled keep-alive one) must not
+        # hold stop(), which joins the request threads, for ever.
+        timeout = 10
+
         def parse_request(self):
             ok = super(Recorder, self).parse_request()
             requests_seen.append(self.requestline)
